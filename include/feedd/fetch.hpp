@@ -1,0 +1,74 @@
+#pragma once
+// fetch: HTTP(S) GETs through libcurl's multi interface, driven by a Boost.Asio
+// io_context (curl_multi_socket_action on Asio sockets and timers), plus reads of local
+// `file:` sources. No thread per transfer and no polling loop. curl.h stays inside
+// daemon/fetch/.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "feedd/status.hpp"
+
+namespace feedd {
+
+struct FetchRequest {
+  std::string url;                           // http:, https: or file:
+  std::optional<std::string> etag;           // sent as If-None-Match
+  std::optional<std::string> last_modified;  // sent as If-Modified-Since
+  std::chrono::seconds timeout{30};          // whole transfer
+  std::chrono::seconds connect_timeout{10};
+  // Abort when fewer than low_speed_bytes per second arrive for low_speed_time.
+  long low_speed_bytes = 1;
+  std::chrono::seconds low_speed_time{15};
+  std::uint64_t max_bytes = 16ull << 20;  // counted on the decoded body
+  std::string user_agent = "feedd/0.1";
+};
+
+struct FetchResult {
+  // ok for 200 with a non-empty body and for 304; otherwise why the fetch failed
+  // (network, HTTP status, too large, empty body, unreadable file).
+  Status status;
+  int http_status = 0;        // 0 for file: sources and transport failures
+  bool not_modified = false;  // 304 (or an unchanged file)
+  std::string body;           // decoded (gzip/deflate undone); empty when not_modified
+  std::string content_type;   // the Content-Type header, "" when none
+  std::optional<std::string> etag;           // validators to store for the next fetch
+  std::optional<std::string> last_modified;
+  std::string final_url;  // after redirects
+  std::chrono::milliseconds elapsed{0};
+};
+
+class Fetcher {
+ public:
+  struct Limits {
+    int concurrency = 64;  // transfers in flight, all hosts together
+    int per_host = 4;      // transfers in flight against one host
+  };
+
+  // `io` must outlive the Fetcher. All callbacks run on `io`'s thread.
+  Fetcher(boost::asio::io_context& io, Limits limits);
+  // Abandons transfers still in flight; their `done` callbacks never run.
+  ~Fetcher();
+  Fetcher(const Fetcher&) = delete;
+  Fetcher& operator=(const Fetcher&) = delete;
+
+  // Starts (or queues, past the limits) a fetch of req.url. `done` runs on the io_context
+  // exactly once, unless the Fetcher is destroyed first. Must be called on the io thread.
+  void fetch(FetchRequest req, std::function<void(FetchResult)> done);
+
+  // Transfers started and not finished, and requests waiting for a slot.
+  std::size_t in_flight() const;
+  std::size_t queued() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace feedd

@@ -1,0 +1,69 @@
+#pragma once
+// parse: bytes of one fetched document -> ParsedFeed. A pure function: no I/O, no clock,
+// safe to call from any thread. pugixml and the HTML parser stay inside daemon/parse/.
+// The field rules are those of `feedd parse` (contracts/parse-json.md, repeated in README).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "feedd/status.hpp"
+#include "feedd/time.hpp"
+
+namespace feedd {
+
+enum class FeedFormat { kRss090, kRss091, kRss092, kRss10, kRss20, kAtom03, kAtom10, kJsonFeed10, kJsonFeed11 };
+
+// "rss2.0", "atom1.0", "jsonfeed1.1", ...
+std::string_view format_name(FeedFormat format);
+
+struct Enclosure {
+  std::string url;  // absolute
+  std::optional<std::string> type;
+  std::optional<std::int64_t> length;
+};
+
+struct Entry {
+  std::optional<std::string> id;  // guid / atom:id as written, trimmed
+  std::optional<std::string> title;  // plain text
+  std::optional<std::string> link;   // absolute
+  std::optional<Timestamp> published;
+  std::optional<Timestamp> updated;
+  std::vector<std::string> authors;     // plain text
+  std::optional<std::string> summary;   // sanitised HTML
+  std::optional<std::string> content;   // sanitised HTML
+  std::vector<std::string> categories;  // plain text
+  std::vector<Enclosure> enclosures;
+  std::string content_hash;  // dedup::content_hash of title + text
+};
+
+struct FeedMeta {
+  std::optional<std::string> title;
+  std::optional<std::string> link;
+  std::optional<std::string> description;
+  std::optional<std::string> language;
+  std::optional<Timestamp> updated;
+  std::optional<std::string> image;
+  std::optional<int> ttl_minutes;
+};
+
+struct ParsedFeed {
+  FeedFormat format = FeedFormat::kRss20;
+  std::string encoding = "utf-8";  // what the bytes were decoded from, lower case
+  FeedMeta feed;
+  std::vector<Entry> entries;  // document order
+  std::vector<std::string> warnings;
+};
+
+// Parses one document. `content_type` is the HTTP Content-Type (its charset takes part in
+// encoding detection), `url` the address it came from (the last base for relative URLs).
+// Errors: Status::not_a_feed (HTML page, empty input, unknown root) or Status::parse.
+Result<ParsedFeed> parse_feed(std::string_view bytes, std::string_view content_type = {},
+                              std::string_view url = {});
+
+// The JSON document `feedd parse` prints (schema 1), pretty-printed with two spaces.
+std::string to_parse_json(const ParsedFeed& feed);
+
+}  // namespace feedd
