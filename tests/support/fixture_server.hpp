@@ -3,6 +3,7 @@
 // Each request is answered by the test's handler; every request is logged so tests can
 // assert what a client sent (validators, User-Agent, how many requests).
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -25,6 +26,8 @@ struct FixtureResponse {
   std::string body;
   bool gzip = false;     // compress body and send Content-Encoding: gzip
   bool chunked = false;  // send body with Transfer-Encoding: chunked
+  // Wait this long before answering, on a timer: other connections are served meanwhile.
+  std::chrono::milliseconds delay{0};
 };
 
 class FixtureServer {
@@ -41,6 +44,9 @@ class FixtureServer {
   std::string url(std::string_view path) const;  // "http://127.0.0.1:PORT" + path
   std::vector<FixtureRequest> requests() const;  // thread-safe copy of the log
   std::size_t request_count(std::string_view target) const;
+  // Most requests ever between read and response written at the same time (counts a
+  // response's `delay`): what a client's concurrency limit looks like from the server.
+  std::size_t max_concurrent_requests() const;
 
  private:
   struct Impl;
