@@ -15,7 +15,7 @@ std::string format_rfc3339(Timestamp t) {
   const auto day = std::chrono::floor<std::chrono::days>(t);
   const std::chrono::year_month_day ymd{day};
   const std::chrono::hh_mm_ss hms{t - day};
-  char buf[32];
+  char buf[64];
   std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ldZ", int(ymd.year()), unsigned(ymd.month()),
                 unsigned(ymd.day()), long(hms.hours().count()), long(hms.minutes().count()),
                 long(hms.seconds().count()));
@@ -52,7 +52,7 @@ std::string format_http_date(Timestamp t) {
   const std::chrono::year_month_day ymd{day};
   const std::chrono::weekday wd{day};
   const std::chrono::hh_mm_ss hms{t - day};
-  char buf[40];
+  char buf[64];
   std::snprintf(buf, sizeof buf, "%s, %02u %s %04d %02ld:%02ld:%02ld GMT", kWeekdays[wd.c_encoding()],
                 unsigned(ymd.day()), kMonths[unsigned(ymd.month()) - 1], int(ymd.year()), long(hms.hours().count()),
                 long(hms.minutes().count()), long(hms.seconds().count()));
