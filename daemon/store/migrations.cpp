@@ -1,0 +1,117 @@
+#include "store/migrations.hpp"
+
+#include <array>
+#include <string>
+
+#include "store/sqlite.hpp"
+
+namespace feedd::db {
+
+namespace {
+
+// Migration N is kMigrations[N - 1]. Append only: a released migration never changes,
+// because files out there already record it as applied.
+//
+// Timestamps are INTEGER unix seconds. JSON columns hold arrays written by nlohmann-json.
+// Entries deliberately have no ON DELETE CASCADE from stories: an entry row is what makes
+// a source's item known, so that pruning a story must not make it come back as new.
+constexpr std::array<const char*, 1> kMigrations = {
+    // 1: sources, stories, and the entries that tie each source's items to a story.
+    R"sql(
+CREATE TABLE sources (
+  id                   INTEGER PRIMARY KEY,
+  url                  TEXT NOT NULL UNIQUE,
+  title                TEXT,
+  tags                 TEXT NOT NULL DEFAULT '[]',
+  feed_title           TEXT,
+  etag                 TEXT,
+  last_modified        TEXT,
+  last_fetch           INTEGER,
+  last_success         INTEGER,
+  http_status          INTEGER NOT NULL DEFAULT 0,
+  consecutive_failures INTEGER NOT NULL DEFAULT 0,
+  last_error           TEXT
+);
+
+CREATE TABLE stories (
+  id               INTEGER PRIMARY KEY,
+  uid              TEXT NOT NULL UNIQUE,
+  content_hash     TEXT NOT NULL UNIQUE,
+  title            TEXT,
+  link             TEXT,
+  summary          TEXT,
+  content          TEXT,
+  authors          TEXT NOT NULL DEFAULT '[]',
+  categories       TEXT NOT NULL DEFAULT '[]',
+  enclosures       TEXT NOT NULL DEFAULT '[]',
+  published        INTEGER,
+  updated          INTEGER NOT NULL,
+  first_seen       INTEGER NOT NULL,
+  sort_time        INTEGER NOT NULL,
+  origin_source_id INTEGER NOT NULL REFERENCES sources(id)
+);
+CREATE INDEX stories_newest_first ON stories(sort_time DESC, id DESC);
+
+CREATE TABLE entries (
+  source_id    INTEGER NOT NULL REFERENCES sources(id),
+  identity     TEXT NOT NULL,
+  story_id     INTEGER NOT NULL REFERENCES stories(id),
+  content_hash TEXT NOT NULL,
+  entry_link   TEXT,
+  first_seen   INTEGER NOT NULL,
+  PRIMARY KEY (source_id, identity)
+) WITHOUT ROWID;
+CREATE INDEX entries_by_story ON entries(story_id, first_seen);
+)sql",
+};
+
+Result<int> applied_version(sqlite3* db) {
+  auto stmt = Statement::prepare(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (!stmt.ok()) return stmt.status();
+  auto row = stmt->step();
+  if (!row.ok()) return row.status();
+  return static_cast<int>(stmt->column_int64(0));
+}
+
+Status apply(sqlite3* db, int version) {
+  auto txn = Transaction::begin(db, Transaction::Mode::kWrite);
+  if (!txn.ok()) return txn.status();
+  // Another process may have migrated while we waited for the write lock.
+  auto current = applied_version(db);
+  if (!current.ok()) return current.status();
+  if (*current >= version) return Status::ok();
+
+  Status status = exec(db, kMigrations[version - 1]);
+  if (!status.is_ok()) return status;
+  auto record = Statement::prepare(
+      db, "INSERT INTO schema_migrations(version, applied_at) VALUES (?1, CAST(strftime('%s', 'now') AS INTEGER))");
+  if (!record.ok()) return record.status();
+  status = record->bind(1, version).run();
+  if (!status.is_ok()) return status;
+  return txn->commit();
+}
+
+}  // namespace
+
+int newest_schema_version() { return static_cast<int>(kMigrations.size()); }
+
+Result<int> migrate(sqlite3* db) {
+  Status status = exec(db,
+                       "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                       " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  if (!status.is_ok()) return status;
+  auto current = applied_version(db);
+  if (!current.ok()) return current.status();
+  if (*current > newest_schema_version()) {
+    return Status::database(std::string(sqlite3_db_filename(db, "main")) + ": schema version " +
+                            std::to_string(*current) + " is newer than this feedd knows (" +
+                            std::to_string(newest_schema_version()) + ")");
+  }
+  for (int version = *current + 1; version <= newest_schema_version(); ++version) {
+    status = apply(db, version);
+    if (!status.is_ok()) return Status::database("migration " + std::to_string(version) + ": " + status.message());
+  }
+  return newest_schema_version();
+}
+
+}  // namespace feedd::db
