@@ -1,0 +1,395 @@
+// The pipeline's wiring. Each stage runs where ARCHITECTURE.md puts it:
+//   io thread     schedule, fetch (curl multi on Asio), HTTP server, timers
+//   parse pool    parse_feed + filters: pure work that may take a while on a big feed
+//   store thread  the single writer: apply_fetch, health records, render, output files
+// Values travel between them by `post`; nothing is shared under a lock.
+
+#include <atomic>
+#include <map>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <spdlog/spdlog.h>
+
+#include "feedd/fetch.hpp"
+#include "feedd/parse.hpp"
+#include "feedd/pipeline.hpp"
+#include "feedd/render.hpp"
+#include "feedd/schedule.hpp"
+#include "feedd/serve.hpp"
+#include "feedd/store.hpp"
+#include "pipeline/entry_filter.hpp"
+
+namespace feedd {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// What the io thread remembers of a source between fetches (mirrors the store).
+struct Validators {
+  std::optional<std::string> etag;
+  std::optional<std::string> last_modified;
+};
+
+// The outcome of one fetch after it has been parsed and stored, back on the io thread.
+struct SourceOutcome {
+  enum class Kind { kFetched, kNotModified, kFailed } kind = Kind::kFailed;
+  ApplyStats stats;
+  Validators validators;
+};
+
+std::string self_url(const OutputSettings& output) {
+  std::string link = output.link;
+  if (!link.empty() && link.back() != '/') link += '/';
+  return link + "feed.atom";
+}
+
+}  // namespace
+
+struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
+  Impl(asio::io_context& io_context, Config cfg, Clock clk)
+      : io(io_context),
+        config(std::move(cfg)),
+        clock(std::move(clk)),
+        fetcher(io, Fetcher::Limits{config.daemon.concurrency, config.daemon.per_host}),
+        poll_timer(io),
+        http(io, cache) {
+    for (const Source& source : config.sources) {
+      sources.emplace(source.url, source);
+      filters.emplace(source.url, pipeline::EntryFilter(source));
+    }
+  }
+
+  asio::io_context& io;
+  Config config;
+  Clock clock;
+  Fetcher fetcher;
+  asio::steady_timer poll_timer;
+  FeedCache cache;
+  HttpServer http;
+  bool serving = false;
+  std::unique_ptr<Store> store;  // used on store_thread only, after open()
+  asio::thread_pool parse_pool{2};
+  asio::thread_pool store_thread{1};
+  std::map<std::string, Source> sources;
+  std::map<std::string, pipeline::EntryFilter> filters;
+  std::map<std::string, Validators> validators;
+  Schedule schedule;
+  bool polling = false;
+  bool stopping = false;
+  bool render_pending = false;
+  int in_flight = 0;
+
+  // Current pass of run_once().
+  struct Pass {
+    PassSummary summary;
+    int pending = 0;
+    std::chrono::steady_clock::time_point started;
+    std::function<void(const PassSummary&)> done;
+  };
+  std::optional<Pass> pass;
+  std::function<void()> on_idle;  // stop() waiting for fetches in flight
+
+  void fetch_source(const Source& source);
+  void on_fetched(const std::string& url, FetchResult result);
+  void on_outcome(const std::string& url, const SourceOutcome& outcome);
+  void request_render(std::function<void()> then = {});
+  void render_now();  // on the store thread
+  void arm_poll_timer();
+};
+
+Aggregator::Aggregator(asio::io_context& io, Config config, Clock clock)
+    : impl_(std::make_shared<Impl>(io, std::move(config), std::move(clock))) {}
+
+Aggregator::~Aggregator() {
+  impl_->poll_timer.cancel();
+  // The pools must finish before the store they use goes away.
+  impl_->parse_pool.join();
+  impl_->store_thread.join();
+}
+
+Status Aggregator::open() {
+  auto opened = Store::open(impl_->config.daemon.database);
+  if (!opened.ok()) return opened.status();
+  impl_->store = std::move(opened).value();
+  if (Status s = impl_->store->sync_sources(impl_->config.sources); !s.is_ok()) return s;
+  auto states = impl_->store->source_states();
+  if (!states.ok()) return states.status();
+  for (const SourceState& state : *states) impl_->validators[state.url] = {state.etag, state.last_modified};
+  // The stored stories are served from the first second, before any fetch.
+  impl_->render_now();
+  return Status::ok();
+}
+
+Status Aggregator::serve_http() {
+  if (impl_->config.daemon.listen.empty()) return Status::ok();
+  Status s = impl_->http.listen(impl_->config.daemon.listen);
+  impl_->serving = s.is_ok();
+  if (impl_->serving) spdlog::info("serving the unified feed on http://{}/feed.atom", impl_->config.daemon.listen);
+  return s;
+}
+
+std::uint16_t Aggregator::http_port() const { return impl_->serving ? impl_->http.port() : 0; }
+
+void Aggregator::run_once(std::function<void(const PassSummary&)> done) {
+  Impl& self = *impl_;
+  self.pass.emplace();
+  self.pass->started = std::chrono::steady_clock::now();
+  self.pass->done = std::move(done);
+  for (const auto& [url, source] : self.sources) {
+    if (!source.enabled) continue;
+    ++self.pass->summary.sources;
+    ++self.pass->pending;
+  }
+  if (self.pass->pending == 0) {
+    self.request_render([weak = std::weak_ptr<Impl>(impl_)] {
+      if (auto self = weak.lock(); self && self->pass) {
+        auto pass = std::move(*self->pass);
+        self->pass.reset();
+        pass.done(pass.summary);
+      }
+    });
+    return;
+  }
+  for (const auto& [url, source] : self.sources) {
+    if (source.enabled) self.fetch_source(source);
+  }
+}
+
+void Aggregator::start_polling() {
+  Impl& self = *impl_;
+  self.polling = true;
+  std::map<std::string, Timestamp> last_fetch;
+  auto states = std::make_shared<std::vector<SourceState>>();
+  // The last fetch times live in the store; ask its thread, then schedule on ours.
+  asio::post(self.store_thread, [weak = std::weak_ptr<Impl>(impl_), states] {
+    auto self = weak.lock();
+    if (!self) return;
+    if (auto read = self->store->source_states(); read.ok()) *states = std::move(read).value();
+    asio::post(self->io, [weak, states] {
+      auto self = weak.lock();
+      if (!self || self->stopping) return;
+      std::map<std::string, Timestamp> last_fetch;
+      for (const SourceState& state : *states) {
+        if (state.last_fetch) last_fetch[state.url] = *state.last_fetch;
+      }
+      std::vector<Source> list;
+      for (const auto& [url, source] : self->sources) list.push_back(source);
+      self->schedule.set_sources(list, self->clock(), last_fetch);
+      self->arm_poll_timer();
+    });
+  });
+}
+
+void Aggregator::stop(std::function<void()> done, std::chrono::seconds grace) {
+  Impl& self = *impl_;
+  self.stopping = true;
+  self.polling = false;
+  self.poll_timer.cancel();
+  if (self.serving) self.http.stop();
+  auto finish = [weak = std::weak_ptr<Impl>(impl_), done = std::move(done)]() mutable {
+    auto self = weak.lock();
+    if (!self) return;
+    self->on_idle = nullptr;
+    self->poll_timer.cancel();
+    // Whatever the store thread holds is committed before we say we are done.
+    asio::post(self->store_thread, [weak, done = std::move(done)]() mutable {
+      if (auto self = weak.lock()) asio::post(self->io, std::move(done));
+    });
+  };
+  if (self.in_flight == 0) {
+    finish();
+    return;
+  }
+  spdlog::info("waiting up to {} s for {} fetches in flight", grace.count(), self.in_flight);
+  self.on_idle = finish;
+  self.poll_timer.expires_after(grace);
+  self.poll_timer.async_wait([weak = std::weak_ptr<Impl>(impl_)](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || !self->on_idle) return;
+    spdlog::warn("abandoning {} fetches still in flight", self->in_flight);
+    auto finish = std::move(self->on_idle);
+    finish();
+  });
+}
+
+void Aggregator::Impl::fetch_source(const Source& source) {
+  FetchRequest request;
+  request.url = source.url;
+  if (auto it = validators.find(source.url); it != validators.end()) {
+    request.etag = it->second.etag;
+    request.last_modified = it->second.last_modified;
+  }
+  request.timeout = config.daemon.timeout;
+  request.connect_timeout = std::min(config.daemon.timeout, std::chrono::seconds(10));
+  request.max_bytes = config.daemon.max_bytes;
+  request.user_agent = config.daemon.user_agent;
+  ++in_flight;
+  fetcher.fetch(std::move(request), [weak = weak_from_this(), url = source.url](FetchResult result) {
+    if (auto self = weak.lock()) self->on_fetched(url, std::move(result));
+  });
+}
+
+void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
+  auto weak = weak_from_this();
+  auto report = [weak, url](SourceOutcome outcome) {
+    if (auto self = weak.lock()) asio::post(self->io, [weak, url, outcome] {
+      if (auto self = weak.lock()) self->on_outcome(url, outcome);
+    });
+  };
+  const Timestamp now = clock();
+  if (!result.status.is_ok()) {
+    spdlog::warn("{}: {}", url, result.status.to_string());
+    asio::post(store_thread, [weak, url, result = std::move(result), now, report] {
+      auto self = weak.lock();
+      if (!self) return;
+      if (Status s = self->store->record_failure(url, result.http_status, result.status.to_string(), now); !s.is_ok())
+        spdlog::error("{}: {}", url, s.to_string());
+      report({SourceOutcome::Kind::kFailed, {}, {}});
+    });
+    return;
+  }
+  if (result.not_modified) {
+    spdlog::debug("{}: not modified", url);
+    asio::post(store_thread, [weak, url, status = result.http_status, now, report] {
+      auto self = weak.lock();
+      if (!self) return;
+      if (Status s = self->store->record_not_modified(url, status, now); !s.is_ok())
+        spdlog::error("{}: {}", url, s.to_string());
+      report({SourceOutcome::Kind::kNotModified, {}, {}});
+    });
+    return;
+  }
+  const pipeline::EntryFilter* filter = &filters.at(url);
+  asio::post(parse_pool, [weak, url, result = std::move(result), now, report, filter]() mutable {
+    auto parsed = parse_feed(result.body, result.content_type, result.final_url.empty() ? url : result.final_url);
+    auto self = weak.lock();
+    if (!self) return;
+    if (!parsed.ok()) {
+      spdlog::warn("{}: {}", url, parsed.status().to_string());
+      asio::post(self->store_thread, [weak, url, status = parsed.status(), http_status = result.http_status, now, report] {
+        auto self = weak.lock();
+        if (!self) return;
+        if (Status s = self->store->record_failure(url, http_status, status.to_string(), now); !s.is_ok())
+          spdlog::error("{}: {}", url, s.to_string());
+        report({SourceOutcome::Kind::kFailed, {}, {}});
+      });
+      return;
+    }
+    for (const std::string& warning : parsed->warnings) spdlog::debug("{}: {}", url, warning);
+    auto fetched = std::make_shared<FetchedFeed>();
+    fetched->source_url = url;
+    fetched->http_status = result.http_status;
+    fetched->etag = result.etag;
+    fetched->last_modified = result.last_modified;
+    fetched->feed = std::move(parsed).value();
+    if (!filter->empty()) {
+      auto& entries = fetched->feed.entries;
+      std::erase_if(entries, [filter](const Entry& e) { return !filter->keeps(e); });
+    }
+    asio::post(self->store_thread, [weak, fetched, now, report] {
+      auto self = weak.lock();
+      if (!self) return;
+      auto applied = self->store->apply_fetch(*fetched, now);
+      if (!applied.ok()) {
+        spdlog::error("{}: {}", fetched->source_url, applied.status().to_string());
+        report({SourceOutcome::Kind::kFailed, {}, {}});
+        return;
+      }
+      report({SourceOutcome::Kind::kFetched, *applied, {fetched->etag, fetched->last_modified}});
+    });
+  });
+}
+
+void Aggregator::Impl::on_outcome(const std::string& url, const SourceOutcome& outcome) {
+  --in_flight;
+  const bool success = outcome.kind != SourceOutcome::Kind::kFailed;
+  if (outcome.kind == SourceOutcome::Kind::kFetched) {
+    // Only now, with the entries committed, may the next fetch send these validators.
+    validators[url] = outcome.validators;
+    const ApplyStats& s = outcome.stats;
+    spdlog::info("{}: {} new, {} duplicates, {} updated, {} unchanged", url, s.new_stories, s.new_copies, s.changed,
+                 s.unchanged);
+    if (s.changed_anything() && !pass) request_render();
+  }
+  if (pass) {
+    PassSummary& summary = pass->summary;
+    switch (outcome.kind) {
+      case SourceOutcome::Kind::kFetched: ++summary.fetched; break;
+      case SourceOutcome::Kind::kNotModified: ++summary.not_modified; break;
+      case SourceOutcome::Kind::kFailed: ++summary.failed; break;
+    }
+    summary.new_stories += outcome.stats.new_stories;
+    summary.duplicates += outcome.stats.new_copies;
+    summary.updated += outcome.stats.changed;
+    if (--pass->pending == 0) {
+      request_render([weak = weak_from_this()] {
+        auto self = weak.lock();
+        if (!self || !self->pass) return;
+        auto finished = std::move(*self->pass);
+        self->pass.reset();
+        finished.summary.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - finished.started);
+        finished.done(finished.summary);
+      });
+    }
+  }
+  if (polling) {
+    schedule.finished(url, clock(), success);
+    arm_poll_timer();
+  }
+  if (in_flight == 0 && on_idle) {
+    auto finish = std::move(on_idle);
+    finish();
+  }
+}
+
+void Aggregator::Impl::request_render(std::function<void()> then) {
+  // Changes that arrive while a render is queued are picked up by it: the store thread
+  // runs the render after the applies already queued ahead of it.
+  if (render_pending && !then) return;
+  render_pending = true;
+  asio::post(store_thread, [weak = weak_from_this(), then = std::move(then)]() mutable {
+    auto self = weak.lock();
+    if (!self) return;
+    asio::post(self->io, [weak] {
+      if (auto self = weak.lock()) self->render_pending = false;
+    });
+    self->render_now();
+    if (then) asio::post(self->io, std::move(then));
+  });
+}
+
+void Aggregator::Impl::render_now() {
+  auto stories = store->newest_stories(static_cast<std::size_t>(config.output.max_entries));
+  if (!stories.ok()) {
+    spdlog::error("cannot read stories to render: {}", stories.status().to_string());
+    return;
+  }
+  RenderedFeed atom = render_atom(config.output, *stories, self_url(config.output));
+  if (Status s = write_file_atomically(config.daemon.output_dir / "feed.atom", atom.body); !s.is_ok()) {
+    spdlog::error("{}", s.to_string());
+  }
+  asio::post(io, [weak = weak_from_this(), atom = std::move(atom)]() mutable {
+    if (auto self = weak.lock()) self->cache.put("/feed.atom", std::move(atom));
+  });
+}
+
+void Aggregator::Impl::arm_poll_timer() {
+  if (!polling) return;
+  for (const std::string& url : schedule.take_due(clock())) {
+    if (auto it = sources.find(url); it != sources.end()) fetch_source(it->second);
+  }
+  auto next = schedule.next_due();
+  if (!next) return;
+  const auto wait = std::max(std::chrono::seconds(1), *next - clock());
+  poll_timer.expires_after(wait);
+  poll_timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    if (ec) return;  // cancelled: re-armed or stopping
+    if (auto self = weak.lock()) self->arm_poll_timer();
+  });
+}
+
+}  // namespace feedd
