@@ -1,0 +1,106 @@
+// handle_request: the HTTP semantics of serving cached feeds (RFC 9110 conditional
+// requests), free of sockets so that tests can call it directly.
+
+#include <optional>
+
+#include "feedd/serve.hpp"
+#include "feedd/time.hpp"
+
+namespace feedd {
+
+namespace {
+
+using Headers = std::map<std::string, std::string>;
+
+std::optional<std::string_view> header(const Headers& headers, std::string_view name) {
+  const auto it = headers.find(std::string(name));
+  if (it == headers.end()) return std::nullopt;
+  return std::string_view(it->second);
+}
+
+std::string_view strip_weak(std::string_view tag) {
+  if (tag.substr(0, 2) == "W/") tag.remove_prefix(2);
+  return tag;
+}
+
+bool is_list_space(char c) { return c == ' ' || c == '\t' || c == ','; }
+
+// If-None-Match uses the weak comparison (RFC 9110 13.1.2): W/"x" matches "x". The field
+// is a list of entity tags or "*"; a quoted tag may itself contain commas.
+bool none_match_matches(std::string_view field, std::string_view etag) {
+  const std::string_view ours = strip_weak(etag);
+  while (!field.empty()) {
+    while (!field.empty() && is_list_space(field.front())) field.remove_prefix(1);
+    if (field.empty()) break;
+    if (field.front() == '*') return true;
+    std::size_t begin = field.substr(0, 2) == "W/" ? 2 : 0;
+    std::size_t end = 0;
+    if (begin < field.size() && field[begin] == '"') {
+      const std::size_t close = field.find('"', begin + 1);
+      end = close == std::string_view::npos ? field.size() : close + 1;
+    } else {
+      end = std::min(field.find(','), field.size());
+    }
+    if (field.substr(begin, end - begin) == ours) return true;
+    field.remove_prefix(end);
+  }
+  return false;
+}
+
+bool not_modified(const Headers& headers, const RenderedFeed& feed) {
+  // A client that sends both is trusted on its ETag alone (RFC 9110 13.2.2).
+  if (const auto if_none_match = header(headers, "if-none-match")) {
+    return none_match_matches(*if_none_match, feed.etag);
+  }
+  if (const auto if_modified_since = header(headers, "if-modified-since")) {
+    const std::optional<Timestamp> since = parse_http_date(*if_modified_since);
+    return since && feed.last_modified <= *since;
+  }
+  return false;
+}
+
+HttpAnswer text_answer(int status, std::string body, bool head) {
+  HttpAnswer answer;
+  answer.status = status;
+  answer.headers = {{"Content-Type", "text/plain; charset=utf-8"},
+                    {"Content-Length", std::to_string(body.size())}};
+  if (!head) answer.body = std::move(body);
+  return answer;
+}
+
+HttpAnswer feed_answer(const RenderedFeed& feed, const Headers& headers, bool head) {
+  HttpAnswer answer;
+  answer.headers = {{"ETag", feed.etag},
+                    {"Last-Modified", format_http_date(feed.last_modified)},
+                    // Readers may keep a copy but must revalidate it: a conditional request
+                    // costs us a 304 and them nothing.
+                    {"Cache-Control", "no-cache"}};
+  if (not_modified(headers, feed)) {
+    answer.status = 304;
+    return answer;
+  }
+  answer.status = 200;
+  answer.headers.emplace_back("Content-Type", feed.content_type);
+  answer.headers.emplace_back("Content-Length", std::to_string(feed.body.size()));
+  if (!head) answer.body = feed.body;
+  return answer;
+}
+
+}  // namespace
+
+HttpAnswer handle_request(std::string_view method, std::string_view target, const Headers& headers,
+                          const FeedCache& cache) {
+  const bool head = method == "HEAD";
+  if (method != "GET" && !head) {
+    HttpAnswer answer = text_answer(405, "method not allowed\n", false);
+    answer.headers.emplace_back("Allow", "GET, HEAD");
+    return answer;
+  }
+  const std::string_view path = target.substr(0, target.find_first_of("?#"));
+  if (path == "/healthz") return text_answer(200, "ok\n", head);
+  const std::shared_ptr<const RenderedFeed> feed = cache.get(path);
+  if (!feed) return text_answer(404, "not found\n", head);
+  return feed_answer(*feed, headers, head);
+}
+
+}  // namespace feedd
