@@ -1,1 +1,233 @@
-int main() { return 0; }
+// feedd's entry point: reads the command line and wires config -> store -> io_context ->
+// signals -> sd_notify. Everything else lives in feedd_core.
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
+
+#include "feedd/config.hpp"
+#include "feedd/parse.hpp"
+#include "feedd/pipeline.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: feedd COMMAND [OPTIONS]
+
+Commands:
+  run [--config PATH]            run the daemon in the foreground: poll sources, serve
+                                 and write the unified feed; stops cleanly on SIGTERM/SIGINT
+  once [--config PATH]           fetch every enabled source once, store, write the
+                                 output files, print a summary and exit
+  parse FILE [--url URL] [--content-type TYPE]
+                                 parse one feed document (FILE, or - for standard input)
+                                 as the daemon would and print it as JSON
+  check-config [--config PATH]   validate feeds.conf; print every error as FILE:LINE:COL
+
+Options:
+  --config PATH      feeds.conf to use (default ./feeds.conf, then /etc/feedd/feeds.conf)
+  --log-level LEVEL  trace, debug, info, warn, error, critical or off (overrides log_level)
+  --help             this text
+  --version          feedd's version
+
+Exit status: 0 success; 1 invalid configuration, unusable database, or (parse) not a
+feed; 2 usage error.
+)";
+
+struct Options {
+  std::string command;
+  std::vector<std::string> positional;
+  std::optional<std::string> config;
+  std::optional<std::string> url;
+  std::optional<std::string> content_type;
+  std::optional<std::string> log_level;
+  bool help = false;
+  bool version = false;
+};
+
+int usage_error(const std::string& message) {
+  std::cerr << "feedd: " << message << "\nTry 'feedd --help'.\n";
+  return 2;
+}
+
+std::optional<Options> read_options(int argc, char** argv, std::string& error) {
+  Options o;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::optional<std::string>& into) {
+      if (i + 1 >= args.size()) {
+        error = a + " needs a value";
+        return false;
+      }
+      into = args[++i];
+      return true;
+    };
+    if (a == "--help" || a == "-h") o.help = true;
+    else if (a == "--version" || a == "-V") o.version = true;
+    else if (a == "--config" || a == "-c") { if (!value(o.config)) return std::nullopt; }
+    else if (a == "--url") { if (!value(o.url)) return std::nullopt; }
+    else if (a == "--content-type") { if (!value(o.content_type)) return std::nullopt; }
+    else if (a == "--log-level") { if (!value(o.log_level)) return std::nullopt; }
+    else if (a.size() > 1 && a[0] == '-' && a != "-") { error = "unknown option " + a; return std::nullopt; }
+    else if (o.command.empty()) o.command = a;
+    else o.positional.push_back(a);
+  }
+  return o;
+}
+
+void set_up_logging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("feedd");
+  spdlog::set_default_logger(logger);
+  // Under systemd the journal stamps each line itself.
+  if (std::getenv("JOURNAL_STREAM")) spdlog::set_pattern("%l: %v");
+  else spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_level(spdlog::level::from_str(level));
+}
+
+std::optional<feedd::Config> load_or_report(const Options& o) {
+  const std::filesystem::path path = o.config ? std::filesystem::path(*o.config) : feedd::default_config_path();
+  auto loaded = feedd::load_config(path);
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) std::cerr << e.to_string() << '\n';
+    return std::nullopt;
+  }
+  return std::move(loaded.config);
+}
+
+int check_config(const Options& o) {
+  const std::filesystem::path path = o.config ? std::filesystem::path(*o.config) : feedd::default_config_path();
+  auto loaded = feedd::load_config(path);
+  for (const auto& e : loaded.errors) std::cerr << e.to_string() << '\n';
+  if (!loaded.ok()) return 1;
+  std::size_t enabled = 0;
+  for (const auto& s : loaded.config.sources) enabled += s.enabled ? 1 : 0;
+  std::cout << path.string() << ": ok, " << loaded.config.sources.size() << " sources (" << enabled << " enabled)\n";
+  return 0;
+}
+
+int parse_command(const Options& o) {
+  if (o.positional.size() != 1) return usage_error("parse takes one FILE (or - for standard input)");
+  std::string bytes;
+  const std::string& file = o.positional[0];
+  if (file == "-") {
+    bytes.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  } else {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      std::cerr << "feedd: cannot read " << file << ": " << std::strerror(errno) << '\n';
+      return 1;
+    }
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  auto parsed = feedd::parse_feed(bytes, o.content_type.value_or(""), o.url.value_or(""));
+  if (!parsed.ok()) {
+    std::cerr << "feedd: " << file << ": " << parsed.status().to_string() << '\n';
+    return 1;
+  }
+  std::cout << feedd::to_parse_json(*parsed) << '\n';
+  return 0;
+}
+
+int once_command(const Options& o) {
+  auto config = load_or_report(o);
+  if (!config) return 1;
+  set_up_logging(o.log_level.value_or(config->daemon.log_level));
+  boost::asio::io_context io;
+  feedd::Aggregator aggregator(io, std::move(*config));
+  if (auto s = aggregator.open(); !s.is_ok()) {
+    spdlog::critical("{}", s.to_string());
+    return 1;
+  }
+  aggregator.run_once([&](const feedd::PassSummary& summary) {
+    std::cout << summary.to_string() << std::endl;
+    io.stop();
+  });
+  io.run();
+  return 0;
+}
+
+int run_command(const Options& o) {
+  auto config = load_or_report(o);
+  if (!config) return 1;
+  set_up_logging(o.log_level.value_or(config->daemon.log_level));
+  const std::size_t source_count = config->sources.size();
+  boost::asio::io_context io;
+  feedd::Aggregator aggregator(io, std::move(*config));
+  if (auto s = aggregator.open(); !s.is_ok()) {
+    spdlog::critical("{}", s.to_string());
+    return 1;
+  }
+  if (auto s = aggregator.serve_http(); !s.is_ok()) {
+    spdlog::critical("{}", s.to_string());
+    return 1;
+  }
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  int signals_seen = 0;
+  std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int number) {
+    if (ec) return;
+    if (++signals_seen > 1) {
+      // Committed data is already durable (WAL); a second signal means "now".
+      spdlog::warn("second signal ({}): exiting at once", number);
+      std::_Exit(0);
+    }
+    spdlog::info("signal {}: stopping", number);
+    sd_notify(0, "STOPPING=1");
+    aggregator.stop([&] {
+      spdlog::info("stopped");
+      io.stop();
+    });
+    signals.async_wait(on_signal);
+  };
+  signals.async_wait(on_signal);
+  aggregator.start_polling();
+  spdlog::info("feedd {} running: {} sources", FEEDD_VERSION, source_count);
+  sd_notify(0, "READY=1");
+  io.run();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string error;
+  auto options = read_options(argc, argv, error);
+  if (!options) return usage_error(error);
+  if (options->version) {
+    std::cout << "feedd " << FEEDD_VERSION << '\n';
+    return 0;
+  }
+  if (options->help || options->command.empty()) {
+    std::cout << kUsage;
+    return options->help ? 0 : 2;
+  }
+  if (options->log_level && spdlog::level::from_str(*options->log_level) == spdlog::level::off &&
+      *options->log_level != "off") {
+    return usage_error("unknown log level " + *options->log_level);
+  }
+  try {
+    const std::string& c = options->command;
+    if (c == "parse") return parse_command(*options);
+    if (!options->positional.empty()) return usage_error(c + " takes no arguments besides options");
+    if (c == "check-config") return check_config(*options);
+    if (c == "once") return once_command(*options);
+    if (c == "run") return run_command(*options);
+    return usage_error("unknown command '" + c + "'");
+  } catch (const std::exception& e) {
+    std::cerr << "feedd: " << e.what() << '\n';
+    return 1;
+  }
+}

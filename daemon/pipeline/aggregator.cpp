@@ -7,6 +7,7 @@
 #include <atomic>
 #include <map>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -91,6 +92,10 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
   };
   std::optional<Pass> pass;
   std::function<void()> on_idle;  // stop() waiting for fetches in flight
+  // The io_context would return from run() while the parse pool or store thread still
+  // work on its behalf; this keeps it running during a pass and while polling.
+  using WorkGuard = asio::executor_work_guard<asio::io_context::executor_type>;
+  std::optional<WorkGuard> busy;
 
   void fetch_source(const Source& source);
   void on_fetched(const std::string& url, FetchResult result);
@@ -136,6 +141,7 @@ std::uint16_t Aggregator::http_port() const { return impl_->serving ? impl_->htt
 void Aggregator::run_once(std::function<void(const PassSummary&)> done) {
   Impl& self = *impl_;
   self.pass.emplace();
+  self.busy.emplace(self.io.get_executor());
   self.pass->started = std::chrono::steady_clock::now();
   self.pass->done = std::move(done);
   for (const auto& [url, source] : self.sources) {
@@ -148,6 +154,7 @@ void Aggregator::run_once(std::function<void(const PassSummary&)> done) {
       if (auto self = weak.lock(); self && self->pass) {
         auto pass = std::move(*self->pass);
         self->pass.reset();
+        if (!self->polling) self->busy.reset();
         pass.done(pass.summary);
       }
     });
@@ -161,7 +168,7 @@ void Aggregator::run_once(std::function<void(const PassSummary&)> done) {
 void Aggregator::start_polling() {
   Impl& self = *impl_;
   self.polling = true;
-  std::map<std::string, Timestamp> last_fetch;
+  self.busy.emplace(self.io.get_executor());
   auto states = std::make_shared<std::vector<SourceState>>();
   // The last fetch times live in the store; ask its thread, then schedule on ours.
   asio::post(self.store_thread, [weak = std::weak_ptr<Impl>(impl_), states] {
@@ -196,7 +203,12 @@ void Aggregator::stop(std::function<void()> done, std::chrono::seconds grace) {
     self->poll_timer.cancel();
     // Whatever the store thread holds is committed before we say we are done.
     asio::post(self->store_thread, [weak, done = std::move(done)]() mutable {
-      if (auto self = weak.lock()) asio::post(self->io, std::move(done));
+      auto self = weak.lock();
+      if (!self) return;
+      asio::post(self->io, [weak, done = std::move(done)] {
+        if (auto self = weak.lock()) self->busy.reset();
+        done();
+      });
     });
   };
   if (self.in_flight == 0) {
@@ -330,6 +342,7 @@ void Aggregator::Impl::on_outcome(const std::string& url, const SourceOutcome& o
         if (!self || !self->pass) return;
         auto finished = std::move(*self->pass);
         self->pass.reset();
+        if (!self->polling) self->busy.reset();
         finished.summary.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::steady_clock::now() - finished.started);
         finished.done(finished.summary);
