@@ -1,0 +1,282 @@
+#include "feedd/fetch.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "fetch/curl_handles.hpp"
+#include "fetch/file_source.hpp"
+#include "fetch/transfer.hpp"
+#include "fetch/url_parts.hpp"
+
+namespace feedd {
+
+namespace fetch {
+void ensure_curl_global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+}  // namespace fetch
+
+namespace {
+
+namespace asio = boost::asio;
+using fetch::Transfer;
+
+// One socket curl asked us to watch. curl owns the fd: the descriptor only borrows it and
+// is release()d, never closed.
+struct SocketWatch {
+  explicit SocketWatch(asio::io_context& io) : descriptor(io) {}
+  asio::posix::stream_descriptor descriptor;
+  int wanted = 0;  // CURL_POLL_IN / OUT / INOUT
+  bool read_pending = false;
+  bool write_pending = false;
+};
+
+enum class Direction { kRead, kWrite };
+
+struct Pending {
+  FetchRequest req;
+  std::function<void(FetchResult)> done;
+  std::string host;
+};
+
+}  // namespace
+
+struct Fetcher::Impl {
+  Impl(asio::io_context& io, Limits limits);
+  ~Impl();
+
+  void fetch(FetchRequest req, std::function<void(FetchResult)> done);
+  void fetch_file(FetchRequest req, std::function<void(FetchResult)> done, const std::string& path);
+  void start_queued();
+  void start(Pending pending);
+  void deliver(std::function<void(FetchResult)> done, FetchResult result);
+
+  static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void* socketp);
+  static int on_timer(CURLM* multi, long timeout_ms, void* self);
+  bool watch(curl_socket_t fd, int what);
+  void arm(const std::shared_ptr<SocketWatch>& w, Direction dir);
+  void on_ready(const std::weak_ptr<SocketWatch>& weak, Direction dir, boost::system::error_code ec);
+  void on_timeout();
+  void socket_action(curl_socket_t fd, int flags);
+  void collect_finished();
+
+  asio::io_context& io_;
+  Limits limits_;
+  // Posted handlers check this before touching the Impl: Asio may run a handler that was
+  // already queued after the Fetcher is gone.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  // The timer and the socket registry are declared before the multi handle and outlive it:
+  // curl_multi_cleanup still calls on_socket and on_timer.
+  asio::steady_timer timer_;
+  std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> watches_;
+  std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
+  std::unordered_map<std::string, int> per_host_;
+  std::deque<Pending> queue_;
+  fetch::MultiPtr multi_;
+};
+
+Fetcher::Impl::Impl(asio::io_context& io, Limits limits) : io_(io), limits_(limits), timer_(io) {
+  // A limit below one would queue every request forever.
+  limits_.concurrency = std::max(limits_.concurrency, 1);
+  limits_.per_host = std::max(limits_.per_host, 1);
+  fetch::ensure_curl_global_init();
+  multi_.reset(curl_multi_init());
+  curl_multi_setopt(multi_.get(), CURLMOPT_SOCKETFUNCTION, &Impl::on_socket);
+  curl_multi_setopt(multi_.get(), CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(multi_.get(), CURLMOPT_TIMERFUNCTION, &Impl::on_timer);
+  curl_multi_setopt(multi_.get(), CURLMOPT_TIMERDATA, this);
+}
+
+Fetcher::Impl::~Impl() {
+  alive_.reset();
+  // An easy handle must leave the multi before it is cleaned up.
+  for (auto& [easy, transfer] : transfers_) curl_multi_remove_handle(multi_.get(), easy);
+  transfers_.clear();
+  multi_.reset();  // calls on_socket(REMOVE) for cached connections: watches_ still exists
+  for (auto& [fd, w] : watches_) w->descriptor.release();
+  watches_.clear();
+  timer_.cancel();
+}
+
+void Fetcher::Impl::fetch(FetchRequest req, std::function<void(FetchResult)> done) {
+  auto parts = fetch::split_url(req.url);
+  if (!parts) {
+    FetchResult result;
+    result.final_url = req.url;
+    result.status = parts.status();
+    return deliver(std::move(done), std::move(result));
+  }
+  if (parts->scheme == "file") return fetch_file(std::move(req), std::move(done), parts->path);
+  queue_.push_back(Pending{std::move(req), std::move(done), std::move(parts->host)});
+  start_queued();
+}
+
+void Fetcher::Impl::fetch_file(FetchRequest req, std::function<void(FetchResult)> done, const std::string& path) {
+  deliver(std::move(done), fetch::read_file_source(req, path));
+}
+
+// Always through the io_context: `done` must not run inside fetch() (the caller may hold
+// locks or be half-way through its own bookkeeping), nor after the Fetcher is destroyed.
+void Fetcher::Impl::deliver(std::function<void(FetchResult)> done, FetchResult result) {
+  asio::post(io_, [alive = std::weak_ptr<int>(alive_), done = std::move(done), result = std::move(result)]() mutable {
+    if (alive.expired()) return;
+    done(std::move(result));
+  });
+}
+
+// FIFO per host, but a host at its limit does not hold back the requests for other hosts
+// queued behind it.
+void Fetcher::Impl::start_queued() {
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    if (transfers_.size() >= static_cast<std::size_t>(limits_.concurrency)) return;
+    if (per_host_[it->host] >= limits_.per_host) {
+      ++it;
+      continue;
+    }
+    Pending pending = std::move(*it);
+    it = queue_.erase(it);
+    start(std::move(pending));
+  }
+}
+
+void Fetcher::Impl::start(Pending pending) {
+  auto transfer = std::make_unique<Transfer>(std::move(pending.req), std::move(pending.done), pending.host);
+  Status started = transfer->start();
+  if (started.is_ok() && curl_multi_add_handle(multi_.get(), transfer->easy()) != CURLM_OK) {
+    started = Status::network("GET " + transfer->url() + ": curl_multi_add_handle failed");
+  }
+  if (!started.is_ok()) {
+    FetchResult result;
+    result.final_url = transfer->url();
+    result.status = std::move(started);
+    return deliver(transfer->take_done(), std::move(result));
+  }
+  ++per_host_[transfer->host()];
+  CURL* easy = transfer->easy();
+  transfers_.emplace(easy, std::move(transfer));
+}
+
+int Fetcher::Impl::on_socket(CURL*, curl_socket_t fd, int what, void* self, void*) {
+  return static_cast<Impl*>(self)->watch(fd, what) ? 0 : -1;
+}
+
+bool Fetcher::Impl::watch(curl_socket_t fd, int what) {
+  auto found = watches_.find(fd);
+  if (what == CURL_POLL_REMOVE) {
+    if (found == watches_.end()) return true;
+    // release() cancels our waits (they complete with operation_aborted) and hands the fd
+    // back: curl closes it, possibly right after this returns.
+    found->second->wanted = 0;
+    found->second->descriptor.release();
+    watches_.erase(found);
+    return true;
+  }
+  if (found == watches_.end()) {
+    // Sockets we did not open (the resolver's, a connection from the cache) arrive here too.
+    auto fresh = std::make_shared<SocketWatch>(io_);
+    boost::system::error_code ec;
+    fresh->descriptor.assign(fd, ec);
+    if (ec) return false;  // no exceptions through curl's C frames; curl fails the transfer
+    found = watches_.emplace(fd, std::move(fresh)).first;
+  }
+  const auto& w = found->second;
+  w->wanted = what;
+  if ((what & CURL_POLL_IN) && !w->read_pending) arm(w, Direction::kRead);
+  if ((what & CURL_POLL_OUT) && !w->write_pending) arm(w, Direction::kWrite);
+  return true;
+}
+
+void Fetcher::Impl::arm(const std::shared_ptr<SocketWatch>& w, Direction dir) {
+  const bool read = dir == Direction::kRead;
+  (read ? w->read_pending : w->write_pending) = true;
+  // A weak_ptr, not the fd: by the time this runs curl may have dropped the socket and the
+  // same fd number may belong to a new connection with its own SocketWatch.
+  w->descriptor.async_wait(
+      read ? asio::posix::stream_descriptor::wait_read : asio::posix::stream_descriptor::wait_write,
+      [this, weak = std::weak_ptr<SocketWatch>(w), dir](boost::system::error_code ec) { on_ready(weak, dir, ec); });
+}
+
+void Fetcher::Impl::on_ready(const std::weak_ptr<SocketWatch>& weak, Direction dir, boost::system::error_code ec) {
+  // operation_aborted: we released the socket, or the Fetcher is being destroyed.
+  if (ec == asio::error::operation_aborted) return;
+  // Only the registry owns a SocketWatch, so a live one means the Impl is alive too.
+  auto w = weak.lock();
+  if (!w) return;
+  const bool read = dir == Direction::kRead;
+  (read ? w->read_pending : w->write_pending) = false;
+  const int bit = read ? CURL_POLL_IN : CURL_POLL_OUT;
+  if (!(w->wanted & bit)) return;  // curl stopped caring about this direction meanwhile
+
+  const int flags = ec ? CURL_CSELECT_ERR : (read ? CURL_CSELECT_IN : CURL_CSELECT_OUT);
+  socket_action(w->descriptor.native_handle(), flags);
+
+  // Each async_wait fires once: wait again while curl still wants this direction and
+  // on_socket did not already re-arm it (or remove the socket) during the action.
+  const bool pending = read ? w->read_pending : w->write_pending;
+  if (w->descriptor.is_open() && (w->wanted & bit) && !pending) arm(w, dir);
+}
+
+int Fetcher::Impl::on_timer(CURLM*, long timeout_ms, void* self) {
+  auto* impl = static_cast<Impl*>(self);
+  if (timeout_ms < 0) {
+    impl->timer_.cancel();
+    return 0;
+  }
+  // 0 ms means "call me again soon", never "call me now": curl must not be re-entered from
+  // its own callback, so even 0 goes through the timer.
+  impl->timer_.expires_after(std::chrono::milliseconds(timeout_ms));
+  impl->timer_.async_wait([impl, alive = std::weak_ptr<int>(impl->alive_)](boost::system::error_code ec) {
+    if (ec == asio::error::operation_aborted || alive.expired()) return;
+    impl->on_timeout();
+  });
+  return 0;
+}
+
+void Fetcher::Impl::on_timeout() { socket_action(CURL_SOCKET_TIMEOUT, 0); }
+
+void Fetcher::Impl::socket_action(curl_socket_t fd, int flags) {
+  int running = 0;
+  curl_multi_socket_action(multi_.get(), fd, flags, &running);
+  collect_finished();
+}
+
+// Finished transfers are only announced through curl_multi_info_read; one not drained here
+// would hold its slot forever.
+void Fetcher::Impl::collect_finished() {
+  int left = 0;
+  bool freed = false;
+  while (CURLMsg* msg = curl_multi_info_read(multi_.get(), &left)) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    CURL* easy = msg->easy_handle;
+    const CURLcode code = msg->data.result;  // msg is invalid once the handle is removed
+    auto found = transfers_.find(easy);
+    if (found == transfers_.end()) continue;
+    std::unique_ptr<Transfer> transfer = std::move(found->second);
+    transfers_.erase(found);
+    curl_multi_remove_handle(multi_.get(), easy);
+    if (--per_host_[transfer->host()] <= 0) per_host_.erase(transfer->host());
+    FetchResult result = transfer->finish(code);
+    deliver(transfer->take_done(), std::move(result));
+    freed = true;
+  }
+  if (freed) start_queued();
+}
+
+Fetcher::Fetcher(boost::asio::io_context& io, Limits limits) : impl_(std::make_unique<Impl>(io, limits)) {}
+Fetcher::~Fetcher() = default;
+
+void Fetcher::fetch(FetchRequest req, std::function<void(FetchResult)> done) {
+  impl_->fetch(std::move(req), std::move(done));
+}
+
+std::size_t Fetcher::in_flight() const { return impl_->transfers_.size(); }
+std::size_t Fetcher::queued() const { return impl_->queue_.size(); }
+
+}  // namespace feedd

@@ -1,0 +1,136 @@
+#include "fetch/transfer.hpp"
+
+#include <curl/header.h>
+
+namespace feedd::fetch {
+namespace {
+
+constexpr const char* kAccept =
+    "Accept: application/atom+xml, application/rss+xml, application/feed+json, application/xml;q=0.9, "
+    "text/xml;q=0.9, */*;q=0.8";
+constexpr long kMaxRedirects = 5;
+
+long as_ms(std::chrono::seconds s) { return static_cast<long>(std::chrono::milliseconds(s).count()); }
+
+}  // namespace
+
+Transfer::Transfer(FetchRequest req, std::function<void(FetchResult)> done, std::string host)
+    : req_(std::move(req)), done_(std::move(done)), host_(std::move(host)) {}
+
+Status Transfer::start() {
+  started_ = std::chrono::steady_clock::now();
+  easy_.reset(curl_easy_init());
+  if (!easy_) return Status::network("GET " + req_.url + ": curl_easy_init failed");
+  CURL* e = easy_.get();
+
+  curl_slist* list = nullptr;
+  auto add_header = [&](const std::string& line) {
+    if (curl_slist* grown = curl_slist_append(list, line.c_str())) list = grown;
+  };
+  add_header(kAccept);
+  if (req_.etag) add_header("If-None-Match: " + *req_.etag);
+  if (req_.last_modified) add_header("If-Modified-Since: " + *req_.last_modified);
+  headers_.reset(list);
+
+  curl_easy_setopt(e, CURLOPT_URL, req_.url.c_str());
+  curl_easy_setopt(e, CURLOPT_PRIVATE, this);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, error_);
+  // Signals would be delivered to whichever thread curl happens to run on (DNS timeouts).
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(e, CURLOPT_MAXREDIRS, kMaxRedirects);
+  // A feed must never be able to send us to file:, ftp: or gopher: by a Location header.
+  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, as_ms(req_.connect_timeout));
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, as_ms(req_.timeout));
+  curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, req_.low_speed_bytes);
+  curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, static_cast<long>(req_.low_speed_time.count()));
+  // "" offers every encoding this libcurl can undo; the write callback then sees decoded bytes.
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(e, CURLOPT_USERAGENT, req_.user_agent.c_str());
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers_.get());
+  // Rejects early when Content-Length (the encoded size) is already over; the write
+  // callback does the real check, since chunked and compressed bodies slip past this one.
+  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(req_.max_bytes));
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Transfer::on_body);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, this);
+  return Status::ok();
+}
+
+size_t Transfer::on_body(char* data, size_t size, size_t count, void* self) {
+  auto* t = static_cast<Transfer*>(self);
+  const size_t n = size * count;
+  if (t->body_.size() + n > t->req_.max_bytes) {
+    t->too_large_ = true;
+    return 0;  // anything but n makes curl abort with CURLE_WRITE_ERROR
+  }
+  t->body_.append(data, n);
+  return n;
+}
+
+// Headers of the last response only (request -1): a redirect's ETag must not be stored as
+// the feed's validator.
+std::optional<std::string> Transfer::final_header(const char* name) const {
+  curl_header* header = nullptr;
+  if (curl_easy_header(easy_.get(), name, 0, CURLH_HEADER, -1, &header) != CURLHE_OK || !header) return std::nullopt;
+  return std::string(header->value);
+}
+
+Status Transfer::transport_error(CURLcode code) const {
+  std::string why = error_[0] != '\0' ? std::string(error_) : std::string(curl_easy_strerror(code));
+  return Status::network("GET " + req_.url + ": " + why);
+}
+
+FetchResult Transfer::finish(CURLcode code) {
+  FetchResult result;
+  result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
+  CURL* e = easy_.get();
+  char* effective = nullptr;
+  curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &effective);
+  result.final_url = effective ? effective : req_.url;
+  long http_status = 0;
+  curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &http_status);
+
+  if (too_large_ || code == CURLE_FILESIZE_EXCEEDED) {
+    result.http_status = static_cast<int>(http_status);
+    result.status = Status::too_large("GET " + req_.url + ": body over the " + std::to_string(req_.max_bytes) +
+                                      "-byte limit");
+    return result;
+  }
+  if (code != CURLE_OK) {
+    result.status = transport_error(code);
+    return result;
+  }
+
+  result.http_status = static_cast<int>(http_status);
+  char* content_type = nullptr;
+  curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &content_type);
+  if (content_type) result.content_type = content_type;
+  result.etag = final_header("ETag");
+  result.last_modified = final_header("Last-Modified");
+
+  if (http_status == 304) {
+    result.not_modified = true;
+    // A 304 may omit validators; the ones we sent still hold.
+    if (!result.etag) result.etag = req_.etag;
+    if (!result.last_modified) result.last_modified = req_.last_modified;
+    return result;
+  }
+  if (http_status < 200 || http_status > 299) {
+    result.status = Status::http("GET " + req_.url, static_cast<int>(http_status));
+    return result;
+  }
+  if (body_.empty()) {
+    // An empty feed document is never valid; treating it as "no entries" would hide a
+    // broken server behind a healthy-looking source.
+    result.status = Status::parse("GET " + req_.url + ": HTTP " + std::to_string(http_status) + " with an empty body");
+    return result;
+  }
+  result.body = std::move(body_);
+  return result;
+}
+
+}  // namespace feedd::fetch
