@@ -372,10 +372,11 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& file) {
     return Status::database(file.string() + ": cannot open: " + message);
   }
   auto impl = std::make_unique<Impl>(file, std::move(handle));
+  // Errors from here on already name the file (db::error).
   Status status = impl->configure();
-  if (!status.is_ok()) return in_context("opening " + file.string(), status);
+  if (!status.is_ok()) return status;
   auto version = db::migrate(impl->db.get());
-  if (!version.ok()) return in_context("opening " + file.string(), version.status());
+  if (!version.ok()) return version.status();
   impl->schema_version = *version;
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
