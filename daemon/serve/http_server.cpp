@@ -13,6 +13,7 @@
 #include <boost/beast/http.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <optional>
@@ -30,6 +31,8 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 constexpr auto kOperationTimeout = std::chrono::seconds(15);
+// How long a connection we refused may keep sending before we close it regardless.
+constexpr auto kLingerTimeout = std::chrono::seconds(2);
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 constexpr std::uint32_t kHeaderLimit = 8 * 1024;
 // Every path is read-only: a body is never needed, so only a little is tolerated.
@@ -94,6 +97,7 @@ class Session : public std::enable_shared_from_this<Session> {
     result.headers = {{"Content-Type", "text/plain; charset=utf-8"}, {"Content-Length", std::to_string(text.size())}};
     result.body = std::move(text);
     // After a broken request the stream's framing can't be trusted: answer and close.
+    linger_after_write_ = true;
     send(std::move(result), 11, false);
   }
 
@@ -115,6 +119,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_write(bool close, beast::error_code ec, std::size_t /*bytes*/) {
     if (ec) return;
+    if (linger_after_write_) return do_linger();
     if (close) return do_close();
     do_read();
   }
@@ -124,10 +129,29 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
+  // Closing a socket with unread input makes the kernel send a reset, which can destroy
+  // our error answer before the client reads it. So after a refused request we stop
+  // sending and discard what still arrives, until the client closes or time is up.
+  void do_linger() {
+    do_close();
+    stream_.expires_after(kLingerTimeout);
+    read_discarded();
+  }
+
+  void read_discarded() {
+    stream_.async_read_some(net::buffer(discard_), beast::bind_front_handler(&Session::on_discarded, shared_from_this()));
+  }
+
+  void on_discarded(beast::error_code ec, std::size_t /*bytes*/) {
+    if (!ec) read_discarded();
+  }
+
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
+  bool linger_after_write_ = false;
+  std::array<char, 4096> discard_{};
   const FeedCache& cache_;
 };
 
