@@ -1,0 +1,27 @@
+#pragma once
+// Small UTF-8 and white-space helpers shared by the parsers and the sanitiser.
+
+#include <string>
+#include <string_view>
+
+namespace feedd::parse {
+
+// Appends the UTF-8 form of `cp`; surrogates and values past U+10FFFF become U+FFFD.
+void append_utf8(std::string& out, char32_t cp);
+
+// True when `text` is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
+bool is_valid_utf8(std::string_view text);
+
+// `text` with every ill-formed byte sequence replaced by U+FFFD.
+std::string to_valid_utf8(std::string_view text);
+
+// Runs of white space (ASCII and U+00A0) become one space; leading and trailing removed.
+std::string collapse_whitespace(std::string_view text);
+
+// `text` without leading and trailing ASCII white space.
+std::string_view trim(std::string_view text);
+
+bool iequals(std::string_view a, std::string_view b);
+std::string to_lower_ascii(std::string_view text);
+
+}  // namespace feedd::parse
