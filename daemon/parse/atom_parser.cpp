@@ -1,0 +1,61 @@
+// Atom 1.0 (RFC 4287) and its draft predecessor Atom 0.3, whose renamed elements
+// (tagline, modified, issued) are rows of their own in the same tables.
+#include "parse/field_table.hpp"
+#include "parse/format_parsers.hpp"
+#include "parse/text.hpp"
+#include "parse/url_resolver.hpp"
+
+namespace feedd::parse {
+namespace {
+
+using namespace readers;
+using F = FeedField;
+using E = EntryField;
+
+constexpr FieldRule<FeedField> kFeedRules[] = {
+    {Ns::kAtom10, "title", F::kTitle, 0, atom_text_plain},
+    {Ns::kAtom10, "link", F::kLink, 0, atom_alternate_link},
+    {Ns::kAtom10, "subtitle", F::kDescription, 0, atom_text_plain},
+    {Ns::kAtom10, "tagline", F::kDescription, 1, atom_text_plain},
+    {Ns::kAtom10, "updated", F::kUpdated, 0, date},
+    {Ns::kAtom10, "modified", F::kUpdated, 1, date},
+    {Ns::kAtom10, "logo", F::kImage, 0, url},
+    {Ns::kAtom10, "icon", F::kImage, 1, url},
+};
+
+constexpr FieldRule<EntryField> kEntryRules[] = {
+    {Ns::kAtom10, "id", E::kId, 0, trimmed},
+    {Ns::kAtom10, "title", E::kTitle, 0, atom_text_plain},
+    {Ns::kAtom10, "link", E::kLink, 0, atom_alternate_link},
+    {Ns::kAtom10, "link", E::kEnclosure, 0, atom_enclosure},
+    {Ns::kAtom10, "published", E::kPublished, 0, date},
+    {Ns::kAtom10, "issued", E::kPublished, 1, date},
+    {Ns::kAtom10, "updated", E::kUpdated, 0, date},
+    {Ns::kAtom10, "modified", E::kUpdated, 1, date},
+    {Ns::kAtom10, "author", E::kAuthor, 0, atom_person},
+    {Ns::kDc, "creator", E::kAuthor, 1, plain_text},
+    {Ns::kAtom10, "summary", E::kSummary, 0, atom_text_html},
+    {Ns::kAtom10, "content", E::kContent, 0, atom_text_html},
+    {Ns::kAtom10, "category", E::kCategory, 0, atom_category},
+};
+
+}  // namespace
+
+void parse_atom(pugi::xml_node root, std::string_view url, ParsedFeed& feed) {
+  const pugi::xml_node containers[] = {root};
+  ReadContext context{std::string(url), std::string(url), "feed", &feed.warnings};
+  feed.feed = read_feed_meta(containers, kFeedRules, context);
+  if (const std::string_view lang = trim(root.attribute("xml:lang").value()); !lang.empty())
+    feed.feed.language = std::string(lang);
+  if (feed.feed.link && !url_scheme(*feed.feed.link).empty()) context.page_base = *feed.feed.link;
+
+  for (pugi::xml_node child : root.children()) {
+    if (child.type() != pugi::node_element || local_name(child.name()) != "entry") continue;
+    const Ns ns = ns_of(child);
+    if (ns != Ns::kAtom10 && ns != Ns::kAtom03) continue;
+    context.label = "entry " + std::to_string(feed.entries.size() + 1);
+    feed.entries.push_back(read_entry(child, kEntryRules, context));
+  }
+}
+
+}  // namespace feedd::parse

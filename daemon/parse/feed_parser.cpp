@@ -1,0 +1,204 @@
+// parse_feed: decode the bytes, recognise the format, hand the tree to that format's
+// parser, then finish what every format shares (content hashes, UTF-8 guarantee).
+#include <pugixml.hpp>
+
+#include <string>
+
+#include "feedd/dedup.hpp"
+#include "feedd/parse.hpp"
+#include "parse/encoding.hpp"
+#include "parse/format_parsers.hpp"
+#include "parse/html_entities.hpp"
+#include "parse/text.hpp"
+#include "parse/xml_helpers.hpp"
+
+namespace feedd {
+namespace {
+
+using namespace parse;
+
+// Skips the XML declaration, comments, processing instructions and the doctype; returns
+// the doctype's name and the first element's name as written.
+struct Prologue {
+  std::string doctype;
+  std::string root;
+};
+
+Prologue read_prologue(std::string_view text) {
+  Prologue prologue;
+  size_t i = 0;
+  while (i < text.size()) {
+    i = text.find('<', i);
+    if (i == std::string_view::npos) break;
+    const std::string_view rest = text.substr(i);
+    if (rest.substr(0, 4) == "<!--") {
+      i = text.find("-->", i);
+    } else if (rest.substr(0, 2) == "<?") {
+      i = text.find("?>", i);
+    } else if (rest.size() > 9 && iequals(rest.substr(0, 9), "<!doctype")) {
+      const size_t name_start = rest.find_first_not_of(" \t\r\n", 9);
+      const size_t name_end = rest.find_first_of(" \t\r\n>[", name_start);
+      if (name_start != std::string_view::npos) prologue.doctype = rest.substr(name_start, name_end - name_start);
+      i = text.find('>', i);
+    } else {
+      const size_t end = rest.find_first_of(" \t\r\n/>", 1);
+      prologue.root = rest.substr(1, end == std::string_view::npos ? std::string_view::npos : end - 1);
+      break;
+    }
+    if (i == std::string_view::npos) break;
+    ++i;
+  }
+  return prologue;
+}
+
+Status not_html(const Prologue& prologue) {
+  if (iequals(prologue.doctype, "html") || iequals(local_name(prologue.root), "html"))
+    return Status::not_a_feed("an HTML page, not a feed");
+  return Status::ok();
+}
+
+std::string position_of(std::string_view text, std::ptrdiff_t offset) {
+  size_t line = 1, column = 1;
+  for (std::ptrdiff_t i = 0; i < offset && i < static_cast<std::ptrdiff_t>(text.size()); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+Result<FeedFormat> detect_format(pugi::xml_node root) {
+  const std::string_view name = root.name();
+  const std::string_view local = local_name(name);
+  const std::string uri = namespace_uri(root);
+  if (local == "rss" && uri.empty()) {
+    const std::string_view version = trim(root.attribute("version").value());
+    if (version == "0.91") return FeedFormat::kRss091;
+    if (version == "0.92") return FeedFormat::kRss092;
+    return FeedFormat::kRss20;  // 2.0, and 0.93/0.94 which it absorbed
+  }
+  if (local == "RDF" && uri == kRdfUri) {
+    for (pugi::xml_node child : root.children())
+      if (child.type() == pugi::node_element && namespace_uri(child) == kRss090Uri) return FeedFormat::kRss090;
+    return FeedFormat::kRss10;
+  }
+  if (local == "feed") {
+    if (uri == kAtom10Uri) return FeedFormat::kAtom10;
+    if (uri == kAtom03Uri) return FeedFormat::kAtom03;
+  }
+  if (iequals(local, "html")) return Status::not_a_feed("an HTML page, not a feed");
+  return Status::not_a_feed("unknown root element <" + std::string(name) + ">" +
+                            (uri.empty() ? std::string() : " in namespace " + uri));
+}
+
+void make_valid_utf8(std::optional<std::string>& text) {
+  if (text) *text = to_valid_utf8(*text);
+}
+
+void make_valid_utf8(std::vector<std::string>& texts) {
+  for (std::string& text : texts) text = to_valid_utf8(text);
+}
+
+// pugixml turns numeric references such as &#xD800; into bytes that are not UTF-8; one
+// pass at the end keeps the contract without a check in every reader.
+void make_valid_utf8(ParsedFeed& feed) {
+  make_valid_utf8(feed.feed.title);
+  make_valid_utf8(feed.feed.link);
+  make_valid_utf8(feed.feed.description);
+  make_valid_utf8(feed.feed.language);
+  make_valid_utf8(feed.feed.image);
+  for (Entry& entry : feed.entries) {
+    make_valid_utf8(entry.id);
+    make_valid_utf8(entry.title);
+    make_valid_utf8(entry.link);
+    make_valid_utf8(entry.authors);
+    make_valid_utf8(entry.summary);
+    make_valid_utf8(entry.content);
+    make_valid_utf8(entry.categories);
+    for (Enclosure& enclosure : entry.enclosures) {
+      enclosure.url = to_valid_utf8(enclosure.url);
+      make_valid_utf8(enclosure.type);
+    }
+  }
+  make_valid_utf8(feed.warnings);
+}
+
+void add_content_hashes(ParsedFeed& feed) {
+  for (Entry& entry : feed.entries) {
+    const std::string& body = entry.content ? *entry.content : entry.summary ? *entry.summary : std::string();
+    entry.content_hash = dedup::content_hash(entry.title.value_or(""), body);
+  }
+}
+
+Result<ParsedFeed> parse_xml_feed(std::string_view text, std::string_view url, ParsedFeed feed) {
+  const std::string recovered = recover_html_entities(text, feed.warnings);
+  pugi::xml_document doc;
+  // parse_default leaves out parse_doctype, and pugixml never loads external entities;
+  // whitespace-only text is kept because it separates words in XHTML content.
+  const pugi::xml_parse_result result = doc.load_buffer(recovered.data(), recovered.size(),
+                                                        pugi::parse_default | pugi::parse_ws_pcdata,
+                                                        pugi::encoding_utf8);
+  if (result.status == pugi::status_no_document_element) return Status::not_a_feed("no XML root element");
+  if (!result)
+    return Status::parse("not well-formed XML at " + position_of(recovered, result.offset) + ": " +
+                         result.description());
+  const pugi::xml_node root = doc.document_element();
+  Result<FeedFormat> format = detect_format(root);
+  if (!format) return format.status();
+  feed.format = *format;
+  if (feed.format == FeedFormat::kAtom10 || feed.format == FeedFormat::kAtom03) {
+    parse_atom(root, url, feed);
+  } else {
+    parse_rss(root, url, feed);
+  }
+  return feed;
+}
+
+}  // namespace
+
+Result<ParsedFeed> parse_feed(std::string_view bytes, std::string_view content_type, std::string_view url) {
+  if (trim(bytes).empty()) return Status::not_a_feed("empty document");
+  ParsedFeed feed;
+  DecodedDocument decoded = decode_document(bytes, content_type, feed.warnings);
+  feed.encoding = decoded.encoding;
+  const std::string_view text = trim(decoded.text);
+  if (text.empty()) return Status::not_a_feed("empty document");
+
+  Result<ParsedFeed> parsed = Status::not_a_feed("unrecognised");
+  if (text.front() == '{') {
+    parsed = parse_json_feed(text, url);
+    if (parsed) {
+      parsed->encoding = feed.encoding;
+      parsed->warnings.insert(parsed->warnings.begin(), feed.warnings.begin(), feed.warnings.end());
+    }
+  } else {
+    const Prologue prologue = read_prologue(text);
+    if (Status html = not_html(prologue); !html.is_ok()) return html;
+    if (prologue.root.empty() && text.front() != '<') return Status::not_a_feed("neither XML nor JSON");
+    parsed = parse_xml_feed(text, url, std::move(feed));
+  }
+  if (!parsed) return parsed;
+  add_content_hashes(*parsed);
+  make_valid_utf8(*parsed);
+  return parsed;
+}
+
+std::string_view format_name(FeedFormat format) {
+  switch (format) {
+    case FeedFormat::kRss090: return "rss0.90";
+    case FeedFormat::kRss091: return "rss0.91";
+    case FeedFormat::kRss092: return "rss0.92";
+    case FeedFormat::kRss10: return "rss1.0";
+    case FeedFormat::kRss20: return "rss2.0";
+    case FeedFormat::kAtom03: return "atom0.3";
+    case FeedFormat::kAtom10: return "atom1.0";
+    case FeedFormat::kJsonFeed10: return "jsonfeed1.0";
+    case FeedFormat::kJsonFeed11: return "jsonfeed1.1";
+  }
+  return "unknown";
+}
+
+}  // namespace feedd

@@ -1,0 +1,283 @@
+#include "parse/field_table.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "feedd/sanitize.hpp"
+#include "parse/date_parser.hpp"
+#include "parse/text.hpp"
+#include "parse/url_resolver.hpp"
+
+namespace feedd::parse {
+namespace {
+
+struct Candidate {
+  size_t rule;  // index into the table
+  pugi::xml_node node;
+  size_t position;  // document order
+};
+
+template <typename Field>
+bool matches(const FieldRule<Field>& rule, Ns ns, std::string_view local) {
+  const bool same_ns = rule.ns == ns || (rule.ns == Ns::kAtom10 && ns == Ns::kAtom03);
+  return same_ns && rule.local_name == local;
+}
+
+template <typename Field>
+std::vector<Candidate> candidates_in(std::span<const pugi::xml_node> containers,
+                                     std::span<const FieldRule<Field>> rules) {
+  std::vector<Candidate> found;
+  for (pugi::xml_node container : containers) {
+    for (pugi::xml_node child : container.children()) {
+      if (child.type() != pugi::node_element) continue;
+      const Ns ns = ns_of(child);
+      const std::string_view local = local_name(child.name());
+      for (size_t i = 0; i < rules.size(); ++i)
+        if (matches(rules[i], ns, local)) found.push_back({i, child, found.size()});
+    }
+  }
+  // Stable: among equal ranks the earlier element wins.
+  std::stable_sort(found.begin(), found.end(),
+                   [&](const Candidate& a, const Candidate& b) { return rules[a.rule].rank < rules[b.rule].rank; });
+  return found;
+}
+
+// The first value of `field` by rank, or every value in document order for list fields.
+template <typename Field>
+std::vector<FieldValue> values_of(Field field, bool all, const std::vector<Candidate>& found,
+                                  std::span<const FieldRule<Field>> rules, const ReadContext& context) {
+  std::vector<std::pair<size_t, FieldValue>> values;  // (document position, value)
+  for (size_t i = 0; i < found.size(); ++i) {
+    const FieldRule<Field>& rule = rules[found[i].rule];
+    if (rule.field != field) continue;
+    if (auto value = rule.read(context, found[i].node)) {
+      values.emplace_back(found[i].position, std::move(*value));
+      if (!all) break;
+    }
+  }
+  if (all) std::stable_sort(values.begin(), values.end(), [](auto& a, auto& b) { return a.first < b.first; });
+  std::vector<FieldValue> out;
+  for (auto& [position, value] : values) out.push_back(std::move(value));
+  return out;
+}
+
+template <typename T, typename Field>
+std::optional<T> first(Field field, const std::vector<Candidate>& found, std::span<const FieldRule<Field>> rules,
+                       const ReadContext& context) {
+  std::vector<FieldValue> values = values_of(field, false, found, rules, context);
+  if (values.empty()) return std::nullopt;
+  return std::get<T>(std::move(values.front()));
+}
+
+std::vector<std::string> distinct_strings(std::vector<FieldValue> values) {
+  std::vector<std::string> out;
+  for (FieldValue& value : values) {
+    std::string& text = std::get<std::string>(value);
+    if (std::find(out.begin(), out.end(), text) == out.end()) out.push_back(std::move(text));
+  }
+  return out;
+}
+
+std::optional<FieldValue> non_empty(std::string text) {
+  if (text.empty()) return std::nullopt;
+  return FieldValue(std::move(text));
+}
+
+// Titles and names are plain text by contract, but feeds routinely put escaped markup or
+// HTML entities in them; html_to_text handles both (and is a no-op without '<' or '&').
+std::optional<FieldValue> plain_from(std::string_view text) { return non_empty(html_to_text(text)); }
+
+std::optional<FieldValue> sanitised_from(std::string_view html, const ReadContext& context, pugi::xml_node node) {
+  return non_empty(std::string(trim(sanitize_html(html, base_of(node, context.document_url, context.page_base)))));
+}
+
+std::optional<std::int64_t> to_int64(std::string_view text) {
+  text = trim(text);
+  std::int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
+  return value;
+}
+
+std::optional<FieldValue> absolute_url(const ReadContext& context, pugi::xml_node node, std::string_view value) {
+  value = trim(value);
+  if (value.empty()) return std::nullopt;
+  return FieldValue(resolve_url(base_of(node, context.document_url, context.page_base), value));
+}
+
+enum class AtomTextType { kText, kHtml, kXhtml };
+
+// Atom 1.0 says text/html/xhtml; Atom 0.3 says MIME types and a mode.
+AtomTextType atom_text_type(pugi::xml_node node) {
+  const std::string type = to_lower_ascii(trim(node.attribute("type").value()));
+  if (type == "html" || type == "text/html") return AtomTextType::kHtml;
+  if (type == "xhtml" || type == "application/xhtml+xml") return AtomTextType::kXhtml;
+  return AtomTextType::kText;
+}
+
+// The markup an Atom text construct stands for.
+std::optional<std::string> atom_markup(pugi::xml_node node) {
+  if (iequals(node.attribute("mode").value(), "base64") || node.attribute("src")) return std::nullopt;
+  switch (atom_text_type(node)) {
+    case AtomTextType::kHtml:
+      return has_element_children(node) ? inner_xml(node) : all_text(node);
+    case AtomTextType::kXhtml: {
+      pugi::xml_node div;
+      for (pugi::xml_node child : node.children()) {
+        if (child.type() == pugi::node_element) {
+          div = local_name(child.name()) == "div" ? child : pugi::xml_node();
+          break;
+        }
+      }
+      return inner_xml(div ? div : node);
+    }
+    case AtomTextType::kText: {
+      std::string escaped;
+      for (char c : all_text(node)) {
+        if (c == '&') escaped += "&amp;";
+        else if (c == '<') escaped += "&lt;";
+        else if (c == '>') escaped += "&gt;";
+        else escaped += c;
+      }
+      return escaped;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+namespace readers {
+
+std::optional<FieldValue> plain_text(const ReadContext&, pugi::xml_node node) {
+  return plain_from(has_element_children(node) ? inner_xml(node) : all_text(node));
+}
+
+std::optional<FieldValue> trimmed(const ReadContext&, pugi::xml_node node) {
+  return non_empty(std::string(trim(all_text(node))));
+}
+
+std::optional<FieldValue> url(const ReadContext& context, pugi::xml_node node) {
+  return absolute_url(context, node, all_text(node));
+}
+
+std::optional<FieldValue> date(const ReadContext& context, pugi::xml_node node) {
+  const std::string text(trim(all_text(node)));
+  if (text.empty()) return std::nullopt;
+  if (auto t = parse_date(text)) return FieldValue(*t);
+  if (context.warnings) context.warnings->push_back(context.label + ": unparseable date '" + text + "'");
+  return std::nullopt;
+}
+
+std::optional<FieldValue> html(const ReadContext& context, pugi::xml_node node) {
+  return sanitised_from(has_element_children(node) ? inner_xml(node) : all_text(node), context, node);
+}
+
+std::optional<FieldValue> permalink_guid(const ReadContext& context, pugi::xml_node node) {
+  if (iequals(trim(node.attribute("isPermaLink").value()), "false")) return std::nullopt;
+  const std::string text(trim(all_text(node)));
+  // A guid that is not a URL cannot be a link, whatever isPermaLink says.
+  if (url_scheme(text) != "http" && url_scheme(text) != "https") return std::nullopt;
+  return absolute_url(context, node, text);
+}
+
+std::optional<FieldValue> rss_author(const ReadContext&, pugi::xml_node node) {
+  std::string text = html_to_text(all_text(node));
+  const size_t open = text.find(" (");
+  if (open != std::string::npos && text.back() == ')' && text.substr(0, open).find('@') != std::string::npos)
+    text = text.substr(open + 2, text.size() - open - 3);
+  return plain_from(text);
+}
+
+std::optional<FieldValue> rss_enclosure(const ReadContext& context, pugi::xml_node node) {
+  auto location = absolute_url(context, node, node.attribute("url").value());
+  if (!location) return std::nullopt;
+  Enclosure enclosure{std::get<std::string>(*location), std::nullopt, to_int64(node.attribute("length").value())};
+  if (const std::string_view type = trim(node.attribute("type").value()); !type.empty()) enclosure.type = type;
+  return FieldValue(std::move(enclosure));
+}
+
+std::optional<FieldValue> rss_image(const ReadContext& context, pugi::xml_node node) {
+  for (pugi::xml_node child : node.children())
+    if (local_name(child.name()) == "url") return url(context, child);
+  return absolute_url(context, node, attribute_by_local_name(node, "resource").value());
+}
+
+std::optional<FieldValue> atom_text_plain(const ReadContext&, pugi::xml_node node) {
+  if (atom_text_type(node) == AtomTextType::kText && !has_element_children(node))
+    return non_empty(collapse_whitespace(all_text(node)));
+  const auto markup = atom_markup(node);
+  return markup ? plain_from(*markup) : std::nullopt;
+}
+
+std::optional<FieldValue> atom_text_html(const ReadContext& context, pugi::xml_node node) {
+  const auto markup = atom_markup(node);
+  return markup ? sanitised_from(*markup, context, node) : std::nullopt;
+}
+
+std::optional<FieldValue> atom_alternate_link(const ReadContext& context, pugi::xml_node node) {
+  const std::string_view rel = trim(node.attribute("rel").value());
+  if (!rel.empty() && rel != "alternate") return std::nullopt;
+  return absolute_url(context, node, node.attribute("href").value());
+}
+
+std::optional<FieldValue> atom_enclosure(const ReadContext& context, pugi::xml_node node) {
+  if (trim(node.attribute("rel").value()) != "enclosure") return std::nullopt;
+  auto location = absolute_url(context, node, node.attribute("href").value());
+  if (!location) return std::nullopt;
+  Enclosure enclosure{std::get<std::string>(*location), std::nullopt, to_int64(node.attribute("length").value())};
+  if (const std::string_view type = trim(node.attribute("type").value()); !type.empty()) enclosure.type = type;
+  return FieldValue(std::move(enclosure));
+}
+
+std::optional<FieldValue> atom_person(const ReadContext&, pugi::xml_node node) {
+  for (std::string_view part : {"name", "email"})
+    for (pugi::xml_node child : node.children())
+      if (local_name(child.name()) == part)
+        if (auto text = plain_from(all_text(child))) return text;
+  return std::nullopt;
+}
+
+std::optional<FieldValue> atom_category(const ReadContext&, pugi::xml_node node) {
+  if (auto label = plain_from(node.attribute("label").value())) return label;
+  return plain_from(node.attribute("term").value());
+}
+
+}  // namespace readers
+
+Entry read_entry(pugi::xml_node item, std::span<const FieldRule<EntryField>> rules, const ReadContext& context) {
+  const pugi::xml_node containers[] = {item};
+  const std::vector<Candidate> found = candidates_in(std::span<const pugi::xml_node>(containers), rules);
+  Entry entry;
+  entry.id = first<std::string>(EntryField::kId, found, rules, context);
+  entry.title = first<std::string>(EntryField::kTitle, found, rules, context);
+  entry.link = first<std::string>(EntryField::kLink, found, rules, context);
+  entry.published = first<Timestamp>(EntryField::kPublished, found, rules, context);
+  entry.updated = first<Timestamp>(EntryField::kUpdated, found, rules, context);
+  entry.authors = distinct_strings(values_of(EntryField::kAuthor, true, found, rules, context));
+  entry.summary = first<std::string>(EntryField::kSummary, found, rules, context);
+  entry.content = first<std::string>(EntryField::kContent, found, rules, context);
+  entry.categories = distinct_strings(values_of(EntryField::kCategory, true, found, rules, context));
+  for (FieldValue& value : values_of(EntryField::kEnclosure, true, found, rules, context))
+    entry.enclosures.push_back(std::get<Enclosure>(std::move(value)));
+  return entry;
+}
+
+FeedMeta read_feed_meta(std::span<const pugi::xml_node> containers, std::span<const FieldRule<FeedField>> rules,
+                        ReadContext context) {
+  const std::vector<Candidate> found = candidates_in(containers, rules);
+  FeedMeta meta;
+  meta.link = first<std::string>(FeedField::kLink, found, rules, context);
+  if (meta.link && !url_scheme(*meta.link).empty()) context.page_base = *meta.link;
+  meta.title = first<std::string>(FeedField::kTitle, found, rules, context);
+  meta.description = first<std::string>(FeedField::kDescription, found, rules, context);
+  meta.language = first<std::string>(FeedField::kLanguage, found, rules, context);
+  meta.updated = first<Timestamp>(FeedField::kUpdated, found, rules, context);
+  meta.image = first<std::string>(FeedField::kImage, found, rules, context);
+  if (auto ttl = first<std::string>(FeedField::kTtl, found, rules, context)) {
+    if (auto minutes = to_int64(*ttl); minutes && *minutes <= 525600 * 10) meta.ttl_minutes = static_cast<int>(*minutes);
+  }
+  return meta;
+}
+
+}  // namespace feedd::parse

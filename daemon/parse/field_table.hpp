@@ -1,0 +1,76 @@
+#pragma once
+// Tag-to-field mapping as data (sfeed's lesson): each format lists which elements can
+// supply which field, at which rank, read how. For a single-valued field the candidate
+// with the lowest rank that yields a value wins (document order breaks ties), so
+// "content:encoded beats description" is one row in a table, not a branch in code.
+// List fields (authors, categories, enclosures) take every value in document order.
+
+#include <pugixml.hpp>
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "feedd/parse.hpp"
+#include "parse/xml_helpers.hpp"
+
+namespace feedd::parse {
+
+enum class EntryField { kId, kTitle, kLink, kPublished, kUpdated, kAuthor, kSummary, kContent, kCategory, kEnclosure };
+enum class FeedField { kTitle, kLink, kDescription, kLanguage, kUpdated, kImage, kTtl };
+
+// What a reader needs besides the element: the bases for relative URLs (see base_of), and
+// where to report a recoverable problem ("entry 3: unparseable date '...'").
+struct ReadContext {
+  std::string document_url;
+  std::string page_base;
+  std::string label;
+  std::vector<std::string>* warnings = nullptr;
+};
+
+using FieldValue = std::variant<std::string, Timestamp, Enclosure>;
+// nullopt: this element does not supply the field after all (an Atom link with another
+// rel, an empty title, a bad date): the next candidate is tried.
+using Reader = std::optional<FieldValue> (*)(const ReadContext&, pugi::xml_node);
+
+template <typename Field>
+struct FieldRule {
+  Ns ns;
+  std::string_view local_name;
+  Field field;
+  int rank;
+  Reader read;
+};
+
+// Builds an entry from the children of `item` by the table.
+Entry read_entry(pugi::xml_node item, std::span<const FieldRule<EntryField>> rules, const ReadContext& context);
+
+// Builds feed metadata from the children of every node in `containers` (RSS 1.0 keeps
+// its <image> beside <channel>), earlier containers first. The feed's link, once read,
+// is the page base for its other URLs.
+FeedMeta read_feed_meta(std::span<const pugi::xml_node> containers, std::span<const FieldRule<FeedField>> rules,
+                        ReadContext context);
+
+// The readers the tables are made of.
+namespace readers {
+std::optional<FieldValue> plain_text(const ReadContext&, pugi::xml_node);   // text, markup stripped
+std::optional<FieldValue> trimmed(const ReadContext&, pugi::xml_node);      // ids: as written, trimmed
+std::optional<FieldValue> url(const ReadContext&, pugi::xml_node);          // text as a URL, made absolute
+std::optional<FieldValue> date(const ReadContext&, pugi::xml_node);         // RFC 822 or RFC 3339
+std::optional<FieldValue> html(const ReadContext&, pugi::xml_node);         // escaped HTML, sanitised
+std::optional<FieldValue> permalink_guid(const ReadContext&, pugi::xml_node);
+std::optional<FieldValue> rss_author(const ReadContext&, pugi::xml_node);   // "mail@x (Name)" -> "Name"
+std::optional<FieldValue> rss_enclosure(const ReadContext&, pugi::xml_node);
+std::optional<FieldValue> rss_image(const ReadContext&, pugi::xml_node);
+std::optional<FieldValue> atom_text_plain(const ReadContext&, pugi::xml_node);
+std::optional<FieldValue> atom_text_html(const ReadContext&, pugi::xml_node);
+std::optional<FieldValue> atom_alternate_link(const ReadContext&, pugi::xml_node);
+std::optional<FieldValue> atom_enclosure(const ReadContext&, pugi::xml_node);
+std::optional<FieldValue> atom_person(const ReadContext&, pugi::xml_node);
+std::optional<FieldValue> atom_category(const ReadContext&, pugi::xml_node);
+}  // namespace readers
+
+}  // namespace feedd::parse

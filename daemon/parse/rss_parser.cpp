@@ -1,0 +1,86 @@
+// RSS 0.9x, 1.0 (RDF) and 2.0: one table, since their elements share names and RSS 1.0
+// modules (dc:, content:) are used by all of them.
+#include <array>
+
+#include "parse/field_table.hpp"
+#include "parse/format_parsers.hpp"
+#include "parse/url_resolver.hpp"
+
+namespace feedd::parse {
+namespace {
+
+using namespace readers;
+using F = FeedField;
+using E = EntryField;
+
+constexpr FieldRule<FeedField> kChannelRules[] = {
+    {Ns::kRss, "title", F::kTitle, 0, plain_text},
+    {Ns::kDc, "title", F::kTitle, 1, plain_text},
+    {Ns::kRss, "link", F::kLink, 0, url},
+    {Ns::kAtom10, "link", F::kLink, 1, atom_alternate_link},
+    {Ns::kRss, "description", F::kDescription, 0, plain_text},
+    {Ns::kDc, "description", F::kDescription, 1, plain_text},
+    {Ns::kRss, "language", F::kLanguage, 0, plain_text},
+    {Ns::kDc, "language", F::kLanguage, 1, plain_text},
+    {Ns::kRss, "lastBuildDate", F::kUpdated, 0, date},
+    {Ns::kRss, "pubDate", F::kUpdated, 1, date},
+    {Ns::kDc, "date", F::kUpdated, 2, date},
+    {Ns::kAtom10, "updated", F::kUpdated, 3, date},
+    {Ns::kRss, "image", F::kImage, 0, rss_image},
+    {Ns::kRss, "ttl", F::kTtl, 0, trimmed},
+};
+
+constexpr FieldRule<EntryField> kItemRules[] = {
+    {Ns::kRss, "guid", E::kId, 0, trimmed},
+    {Ns::kDc, "identifier", E::kId, 1, trimmed},
+    {Ns::kRss, "title", E::kTitle, 0, plain_text},
+    {Ns::kDc, "title", E::kTitle, 1, plain_text},
+    {Ns::kRss, "link", E::kLink, 0, url},
+    {Ns::kRss, "guid", E::kLink, 1, permalink_guid},
+    {Ns::kAtom10, "link", E::kLink, 2, atom_alternate_link},
+    {Ns::kRss, "pubDate", E::kPublished, 0, date},
+    {Ns::kDc, "date", E::kPublished, 1, date},
+    {Ns::kDcTerms, "issued", E::kPublished, 2, date},
+    {Ns::kDcTerms, "modified", E::kUpdated, 0, date},
+    {Ns::kAtom10, "updated", E::kUpdated, 1, date},
+    {Ns::kRss, "author", E::kAuthor, 0, rss_author},
+    {Ns::kDc, "creator", E::kAuthor, 0, plain_text},
+    {Ns::kRss, "description", E::kSummary, 0, html},
+    {Ns::kDc, "description", E::kSummary, 1, html},
+    {Ns::kContent, "encoded", E::kContent, 0, html},
+    {Ns::kRss, "category", E::kCategory, 0, plain_text},
+    {Ns::kDc, "subject", E::kCategory, 0, plain_text},
+    {Ns::kRss, "enclosure", E::kEnclosure, 0, rss_enclosure},
+};
+
+bool is_rss_element(pugi::xml_node node, std::string_view local) {
+  return node.type() == pugi::node_element && local_name(node.name()) == local && ns_of(node) == Ns::kRss;
+}
+
+}  // namespace
+
+void parse_rss(pugi::xml_node root, std::string_view url, ParsedFeed& feed) {
+  pugi::xml_node channel;
+  for (pugi::xml_node child : root.children())
+    if (is_rss_element(child, "channel")) channel = child;
+  // RSS 1.0 and 0.90 put <image> and <item> beside <channel>, RSS 2.0 inside it.
+  const std::array<pugi::xml_node, 2> containers = {channel, root};
+  ReadContext context{std::string(url), std::string(url), "feed", &feed.warnings};
+  feed.feed = read_feed_meta(containers, kChannelRules, context);
+  if (feed.feed.link && !url_scheme(*feed.feed.link).empty()) context.page_base = *feed.feed.link;
+
+  for (pugi::xml_node container : containers) {
+    for (pugi::xml_node item : container.children()) {
+      if (!is_rss_element(item, "item")) continue;
+      context.label = "entry " + std::to_string(feed.entries.size() + 1);
+      Entry entry = read_entry(item, kItemRules, context);
+      // RSS 1.0 names each item by its rdf:about, its only identifier.
+      if (!entry.id)
+        if (const std::string_view about = attribute_by_local_name(item, "about").value(); !about.empty())
+          entry.id = std::string(about);
+      feed.entries.push_back(std::move(entry));
+    }
+  }
+}
+
+}  // namespace feedd::parse
