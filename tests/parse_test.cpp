@@ -236,6 +236,16 @@ TEST_CASE("Undefined HTML entities are recovered with a warning", "[parse]") {
   CHECK(feed.warnings.size() == 4);  // eacute, nbsp, mdash, rsquo: CDATA is left alone
 }
 
+TEST_CASE("A title with a bare less-than sign keeps its words", "[parse]") {
+  const auto result = feedd::parse_feed(
+      "<rss version=\"2.0\"><channel><title>if a&lt;b then</title>"
+      "<item><title><![CDATA[<b>Bold</b>   title]]></title></item></channel></rss>");
+  REQUIRE(result.ok());
+  CHECK(result->feed.title == "if a<b then");
+  REQUIRE(result->entries.size() == 1);
+  CHECK(result->entries[0].title == "Bold title");
+}
+
 TEST_CASE("An HTML page is not a feed", "[parse]") {
   const auto result = feedd::parse_feed(fixture("html-page.html"), "text/html", "https://example.org/");
   REQUIRE_FALSE(result.ok());

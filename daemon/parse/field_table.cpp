@@ -85,7 +85,9 @@ std::optional<FieldValue> non_empty(std::string text) {
 
 // Titles and names are plain text by contract, but feeds routinely put escaped markup or
 // HTML entities in them; html_to_text handles both (and is a no-op without '<' or '&').
-std::optional<FieldValue> plain_from(std::string_view text) { return non_empty(html_to_text(text)); }
+std::optional<FieldValue> plain_from(std::string_view text) {
+  return non_empty(html_to_text(escape_stray_angle_brackets(text)));
+}
 
 std::optional<FieldValue> sanitised_from(std::string_view html, const ReadContext& context, pugi::xml_node node) {
   return non_empty(std::string(trim(sanitize_html(html, base_of(node, context.document_url, context.page_base)))));
@@ -182,11 +184,13 @@ std::optional<FieldValue> permalink_guid(const ReadContext& context, pugi::xml_n
 }
 
 std::optional<FieldValue> rss_author(const ReadContext&, pugi::xml_node node) {
-  std::string text = html_to_text(all_text(node));
+  std::optional<FieldValue> plain = plain_from(all_text(node));
+  if (!plain) return std::nullopt;
+  std::string text = std::get<std::string>(std::move(*plain));
   const size_t open = text.find(" (");
   if (open != std::string::npos && text.back() == ')' && text.substr(0, open).find('@') != std::string::npos)
-    text = text.substr(open + 2, text.size() - open - 3);
-  return plain_from(text);
+    text = std::string(trim(text.substr(open + 2, text.size() - open - 3)));
+  return non_empty(std::move(text));
 }
 
 std::optional<FieldValue> rss_enclosure(const ReadContext& context, pugi::xml_node node) {

@@ -24,7 +24,7 @@ std::optional<std::string> string_at(const Json& object, const char* key) {
 std::optional<std::string> plain_at(const Json& object, const char* key) {
   auto text = string_at(object, key);
   if (!text) return std::nullopt;
-  std::string plain = html_to_text(*text);
+  std::string plain = html_to_text(escape_stray_angle_brackets(*text));
   return plain.empty() ? std::nullopt : std::optional(plain);
 }
 
@@ -90,10 +90,13 @@ Entry entry_of(const Json& item, std::string_view base, const std::string& label
   } else if (auto text = string_at(item, "content_text")) {
     entry.content = html_of(escape_text(*text), base);
   }
-  if (auto tags = item.find("tags"); tags != item.end() && tags->is_array())
-    for (const Json& tag : *tags)
-      if (tag.is_string())
-        if (std::string plain = html_to_text(tag.get<std::string>()); !plain.empty()) entry.categories.push_back(plain);
+  if (auto tags = item.find("tags"); tags != item.end() && tags->is_array()) {
+    for (const Json& tag : *tags) {
+      if (!tag.is_string()) continue;
+      std::string plain = html_to_text(escape_stray_angle_brackets(tag.get<std::string>()));
+      if (!plain.empty()) entry.categories.push_back(std::move(plain));
+    }
+  }
   if (auto attachments = item.find("attachments"); attachments != item.end() && attachments->is_array()) {
     for (const Json& attachment : *attachments) {
       if (!attachment.is_object()) continue;

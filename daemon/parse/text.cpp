@@ -110,6 +110,22 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
+std::string escape_stray_angle_brackets(std::string_view text) {
+  const size_t last_close = text.rfind('>');
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '<') {
+      out += text[i];
+      continue;
+    }
+    const char next = i + 1 < text.size() ? text[i + 1] : ' ';
+    const bool opens_tag = std::isalpha(static_cast<unsigned char>(next)) || next == '/' || next == '!' || next == '?';
+    out += opens_tag && last_close != std::string_view::npos && last_close > i ? "<" : "&lt;";
+  }
+  return out;
+}
+
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)

@@ -21,6 +21,11 @@ std::string collapse_whitespace(std::string_view text);
 // `text` without leading and trailing ASCII white space.
 std::string_view trim(std::string_view text);
 
+// `text` with every '<' that cannot open a tag (not followed by a letter, '/', '!' or '?',
+// or with no '>' after it) written as "&lt;", so that a title such as "if a<b then" keeps
+// its words when read as HTML.
+std::string escape_stray_angle_brackets(std::string_view text);
+
 bool iequals(std::string_view a, std::string_view b);
 std::string to_lower_ascii(std::string_view text);
 
