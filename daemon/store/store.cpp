@@ -149,8 +149,8 @@ struct Store::Impl {
                       const Entry& entry, Timestamp now);
   Status repoint_entry(std::int64_t source_id, const std::string& identity, std::int64_t story_id,
                        const Entry& entry);
-  Status apply_entry(std::int64_t source_id, const std::string& source_url, const Entry& entry, Timestamp now,
-                     ApplyStats& stats);
+  Status apply_entry(std::int64_t source_id, const std::string& source_url, const std::string& identity,
+                     const Entry& entry, Timestamp now, ApplyStats& stats);
   Status attach_sources(std::vector<Story>& stories, std::size_t limit);
 };
 
@@ -295,9 +295,8 @@ Status Store::Impl::repoint_entry(std::int64_t source_id, const std::string& ide
       .run();
 }
 
-Status Store::Impl::apply_entry(std::int64_t source_id, const std::string& source_url, const Entry& entry,
-                                Timestamp now, ApplyStats& stats) {
-  const std::string identity = dedup::entry_identity(entry);
+Status Store::Impl::apply_entry(std::int64_t source_id, const std::string& source_url, const std::string& identity,
+                                const Entry& entry, Timestamp now, ApplyStats& stats) {
   auto stored = stored_entry(source_id, identity);
   if (!stored.ok()) return stored.status();
   auto owner = story_with_hash(entry.content_hash);
@@ -411,8 +410,9 @@ Result<ApplyStats> Store::apply_fetch(const FetchedFeed& fetched, Timestamp now)
   // and the repeats are ignored (not counted).
   std::unordered_set<std::string> seen;
   for (const Entry& entry : fetched.feed.entries) {
-    if (!seen.insert(dedup::entry_identity(entry)).second) continue;
-    Status status = impl_->apply_entry(*source_id, fetched.source_url, entry, now, stats);
+    std::string identity = dedup::entry_identity(entry);
+    if (!seen.insert(identity).second) continue;
+    Status status = impl_->apply_entry(*source_id, fetched.source_url, identity, entry, now, stats);
     if (!status.is_ok()) return in_context(doing, status);
   }
   Status status = txn->commit();
