@@ -3,7 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
+#include <iterator>
 
 #include <sys/stat.h>
 
@@ -36,12 +36,12 @@ FetchResult read_file_source(const FetchRequest& req, const std::string& path) {
   }
 
   std::ifstream in(path, std::ios::binary);
-  std::ostringstream body;
-  if (!in || !(body << in.rdbuf())) {
-    // An empty file makes `<<` fail too: that is reported below as empty, not as unreadable.
-    if (!in.is_open()) return finish(Status::io("read " + req.url + ": " + std::strerror(errno)));
+  if (!in) return finish(Status::io("read " + req.url + ": " + std::strerror(errno)));
+  result.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (in.bad()) {
+    result.body.clear();
+    return finish(Status::io("read " + req.url + ": read error"));
   }
-  result.body = std::move(body).str();
   if (result.body.empty()) return finish(Status::parse("read " + req.url + ": the file is empty"));
   if (result.body.size() > req.max_bytes) {
     result.body.clear();
