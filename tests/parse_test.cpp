@@ -342,6 +342,16 @@ TEST_CASE("RSS versions are told apart by the version attribute", "[parse]") {
   CHECK(format_of("2.0") == "rss2.0");
 }
 
+TEST_CASE("RSS 2.0 in Userland's namespace is still RSS 2.0", "[parse]") {
+  const auto result = feedd::parse_feed(
+      "<rss version=\"2.0\" xmlns=\"http://backend.userland.com/rss2\"><channel><title>t</title>"
+      "<item><title>i</title></item></channel></rss>");
+  REQUIRE(result.ok());
+  CHECK(result->format == FeedFormat::kRss20);
+  REQUIRE(result->entries.size() == 1);
+  CHECK(result->entries[0].title == "i");
+}
+
 TEST_CASE("Atom 0.3 elements map like their Atom 1.0 successors", "[parse]") {
   const ParsedFeed feed = parse_fixture("atom03-basics.xml");
   CHECK(feed.format == FeedFormat::kAtom03);

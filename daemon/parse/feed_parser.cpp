@@ -74,7 +74,7 @@ Result<FeedFormat> detect_format(pugi::xml_node root) {
   const std::string_view name = root.name();
   const std::string_view local = local_name(name);
   const std::string uri = namespace_uri(root);
-  if (local == "rss" && uri.empty()) {
+  if (local == "rss" && ns_of_uri(uri) == Ns::kRss) {
     const std::string_view version = trim(root.attribute("version").value());
     if (version == "0.91") return FeedFormat::kRss091;
     if (version == "0.92") return FeedFormat::kRss092;
@@ -133,7 +133,20 @@ void add_content_hashes(ParsedFeed& feed) {
   }
 }
 
-Result<ParsedFeed> parse_xml_feed(std::string_view text, std::string_view url, ParsedFeed feed) {
+// `feed` carries what decoding found out (encoding, warnings).
+Result<ParsedFeed> parse_json_document(std::string_view text, std::string_view url, ParsedFeed feed) {
+  Result<ParsedFeed> parsed = parse_json_feed(text, url);
+  if (parsed) {
+    parsed->encoding = feed.encoding;
+    parsed->warnings.insert(parsed->warnings.begin(), feed.warnings.begin(), feed.warnings.end());
+  }
+  return parsed;
+}
+
+Result<ParsedFeed> parse_xml_document(std::string_view text, std::string_view url, ParsedFeed feed) {
+  const Prologue prologue = read_prologue(text);
+  if (Status html = not_html(prologue); !html.is_ok()) return html;
+  if (prologue.root.empty() && text.front() != '<') return Status::not_a_feed("neither XML nor JSON");
   const std::string recovered = recover_html_entities(text, feed.warnings);
   pugi::xml_document doc;
   // parse_default leaves out parse_doctype, and pugixml never loads external entities;
@@ -167,19 +180,8 @@ Result<ParsedFeed> parse_feed(std::string_view bytes, std::string_view content_t
   const std::string_view text = trim(decoded.text);
   if (text.empty()) return Status::not_a_feed("empty document");
 
-  Result<ParsedFeed> parsed = Status::not_a_feed("unrecognised");
-  if (text.front() == '{') {
-    parsed = parse_json_feed(text, url);
-    if (parsed) {
-      parsed->encoding = feed.encoding;
-      parsed->warnings.insert(parsed->warnings.begin(), feed.warnings.begin(), feed.warnings.end());
-    }
-  } else {
-    const Prologue prologue = read_prologue(text);
-    if (Status html = not_html(prologue); !html.is_ok()) return html;
-    if (prologue.root.empty() && text.front() != '<') return Status::not_a_feed("neither XML nor JSON");
-    parsed = parse_xml_feed(text, url, std::move(feed));
-  }
+  Result<ParsedFeed> parsed = text.front() == '{' ? parse_json_document(text, url, std::move(feed))
+                                                  : parse_xml_document(text, url, std::move(feed));
   if (!parsed) return parsed;
   add_content_hashes(*parsed);
   make_valid_utf8(*parsed);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 
 #include "feedd/sanitize.hpp"
 #include "parse/date_parser.hpp"
@@ -279,7 +280,8 @@ FeedMeta read_feed_meta(std::span<const pugi::xml_node> containers, std::span<co
   meta.updated = first<Timestamp>(FeedField::kUpdated, found, rules, context);
   meta.image = first<std::string>(FeedField::kImage, found, rules, context);
   if (auto ttl = first<std::string>(FeedField::kTtl, found, rules, context)) {
-    if (auto minutes = to_int64(*ttl); minutes && *minutes <= 525600 * 10) meta.ttl_minutes = static_cast<int>(*minutes);
+    if (auto minutes = to_int64(*ttl); minutes && *minutes <= std::numeric_limits<int>::max())
+      meta.ttl_minutes = static_cast<int>(*minutes);
   }
   return meta;
 }
