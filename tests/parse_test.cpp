@@ -298,6 +298,25 @@ TEST_CASE("A UTF-8 byte order mark is skipped", "[parse]") {
   CHECK(result->feed.title == "No ids");
 }
 
+TEST_CASE("A UTF-16 document with a byte order mark is decoded to UTF-8", "[parse]") {
+  const std::string utf8 =
+      "<?xml version=\"1.0\" encoding=\"UTF-16\"?><rss version=\"2.0\"><channel><title>t\u00e9\u20ac</title>"
+      "</channel></rss>";
+  std::string utf16 = "\xFF\xFE";
+  for (char32_t cp : std::u32string{U"<?xml version=\"1.0\" encoding=\"UTF-16\"?><rss version=\"2.0\">"
+                                    U"<channel><title>t\u00e9\u20ac</title></channel></rss>"}) {
+    utf16 += static_cast<char>(cp & 0xFF);
+    utf16 += static_cast<char>(cp >> 8);
+  }
+  const auto result = feedd::parse_feed(utf16);
+  REQUIRE(result.ok());
+  CHECK(result->encoding == "utf-16le");
+  CHECK(result->feed.title == "t\u00e9\u20ac");
+  const auto mislabelled = feedd::parse_feed(utf8);  // says UTF-16, is UTF-8
+  CHECK(mislabelled->feed.title == "t\u00e9\u20ac");
+  CHECK(mislabelled->warnings.empty());
+}
+
 TEST_CASE("Invalid UTF-8 bytes become U+FFFD with a warning", "[parse]") {
   const auto result =
       feedd::parse_feed("<rss version=\"2.0\"><channel><title>bad \xC3\x28 byte</title></channel></rss>");

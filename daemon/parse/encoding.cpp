@@ -37,6 +37,9 @@ constexpr Label kLabels[] = {
     {"windows-1252", Decoder::kWindows1252, "windows-1252"},
     {"cp1252", Decoder::kWindows1252, "windows-1252"},
     {"x-cp1252", Decoder::kWindows1252, "windows-1252"},
+    // Found only in a declaration, so without a byte order mark or the 16-bit "<?"
+    // (both checked first): the bytes are ASCII-compatible and the label is wrong.
+    {"utf-16", Decoder::kUtf8, "utf-8"},
     {"utf-16le", Decoder::kUtf16Le, "utf-16le"},
     {"utf-16be", Decoder::kUtf16Be, "utf-16be"},
 };
