@@ -15,7 +15,7 @@ namespace {
 // Timestamps are INTEGER unix seconds. JSON columns hold arrays written by nlohmann-json.
 // Entries deliberately have no ON DELETE CASCADE from stories: an entry row is what makes
 // a source's item known, so that pruning a story must not make it come back as new.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     // 1: sources, stories, and the entries that tie each source's items to a story.
     R"sql(
 CREATE TABLE sources (
@@ -62,6 +62,27 @@ CREATE TABLE entries (
   PRIMARY KEY (source_id, identity)
 ) WITHOUT ROWID;
 CREATE INDEX entries_by_story ON entries(story_id, first_seen);
+)sql",
+    // 2: why each copy joined its story, near-duplicate band keys, and the tombstones
+    // that pruned stories leave behind (see Store::prune).
+    R"sql(
+ALTER TABLE entries ADD COLUMN merge_reason TEXT;
+
+CREATE TABLE story_bands (
+  band_key INTEGER NOT NULL,
+  story_id INTEGER NOT NULL REFERENCES stories(id)
+);
+CREATE INDEX story_bands_by_key ON story_bands(band_key);
+CREATE INDEX story_bands_by_story ON story_bands(story_id);
+
+CREATE TABLE pruned_entries (
+  source_id INTEGER NOT NULL REFERENCES sources(id),
+  identity  TEXT NOT NULL,
+  PRIMARY KEY (source_id, identity)
+) WITHOUT ROWID;
+CREATE TABLE pruned_hashes (
+  content_hash TEXT PRIMARY KEY
+) WITHOUT ROWID;
 )sql",
 };
 
