@@ -15,7 +15,7 @@ namespace {
 // Timestamps are INTEGER unix seconds. JSON columns hold arrays written by nlohmann-json.
 // Entries deliberately have no ON DELETE CASCADE from stories: an entry row is what makes
 // a source's item known, so that pruning a story must not make it come back as new.
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     // 1: sources, stories, and the entries that tie each source's items to a story.
     R"sql(
 CREATE TABLE sources (
@@ -83,6 +83,16 @@ CREATE TABLE pruned_entries (
 CREATE TABLE pruned_hashes (
   content_hash TEXT PRIMARY KEY
 ) WITHOUT ROWID;
+)sql",
+    // 3: what fetching learnt about a source beyond its health: where a permanent
+    // redirect moved it, whether it is gone (410), the hash of its last body, and when
+    // the daemon means to fetch it next (for `feedd status`).
+    R"sql(
+ALTER TABLE sources ADD COLUMN current_url TEXT;
+ALTER TABLE sources ADD COLUMN redirect_candidate TEXT;
+ALTER TABLE sources ADD COLUMN gone INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sources ADD COLUMN body_hash TEXT;
+ALTER TABLE sources ADD COLUMN next_fetch INTEGER;
 )sql",
 };
 
