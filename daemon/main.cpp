@@ -20,6 +20,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "feedd/config.hpp"
+#include "feedd/opml.hpp"
 #include "feedd/parse.hpp"
 #include "feedd/pipeline.hpp"
 
@@ -36,6 +37,9 @@ Commands:
                                  parse one feed document (FILE, or - for standard input)
                                  as the daemon would and print it as JSON
   check-config [--config PATH]   validate feeds.conf; print every error as FILE:LINE:COL
+  import-opml FILE               print [[feed]] tables for the feeds of an OPML file
+                                 (e.g. a feed reader's export), to append to feeds.conf
+  export-opml [--config PATH]    print the configured sources as OPML 2.0
 
 Options:
   --config PATH      feeds.conf to use (default ./feeds.conf, then /etc/feedd/feeds.conf)
@@ -142,6 +146,30 @@ int parse_command(const Options& o) {
   return 0;
 }
 
+int import_opml_command(const Options& o) {
+  if (o.positional.size() != 1) return usage_error("import-opml takes one FILE");
+  std::ifstream in(o.positional[0], std::ios::binary);
+  if (!in) {
+    std::cerr << "feedd: cannot read " << o.positional[0] << ": " << std::strerror(errno) << '\n';
+    return 1;
+  }
+  const std::string document((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto feeds = feedd::read_opml(document);
+  if (!feeds.ok()) {
+    std::cerr << "feedd: " << o.positional[0] << ": " << feeds.status().to_string() << '\n';
+    return 1;
+  }
+  std::cout << feedd::to_feed_tables(*feeds);
+  return 0;
+}
+
+int export_opml_command(const Options& o) {
+  auto config = load_or_report(o);
+  if (!config) return 1;
+  std::cout << feedd::write_opml(*config);
+  return 0;
+}
+
 int once_command(const Options& o) {
   auto config = load_or_report(o);
   if (!config) return 1;
@@ -221,8 +249,10 @@ int main(int argc, char** argv) {
   try {
     const std::string& c = options->command;
     if (c == "parse") return parse_command(*options);
+    if (c == "import-opml") return import_opml_command(*options);
     if (!options->positional.empty()) return usage_error(c + " takes no arguments besides options");
     if (c == "check-config") return check_config(*options);
+    if (c == "export-opml") return export_opml_command(*options);
     if (c == "once") return once_command(*options);
     if (c == "run") return run_command(*options);
     return usage_error("unknown command '" + c + "'");

@@ -146,3 +146,23 @@ TEST_CASE("feedd run stops cleanly with exit 0 on SIGTERM", "[cli]") {
   CHECK(test::read_file(dir / "err.txt").find("stopped") != std::string::npos);
   CHECK(test::read_file(dir / "public/feed.atom").find("local story 2") != std::string::npos);
 }
+
+TEST_CASE("feedd import-opml prints feeds.conf tables and fails on an unreadable file", "[cli]") {
+  test::TempDir dir;
+  const Ran ran = run_feedd("import-opml " + std::string(FEEDD_TEST_DATA) + "/opml/reader-export.opml", dir);
+  CHECK(ran.exit_code == 0);
+  CHECK(ran.out.find("[[feed]]\nurl   = \"https://science.example.com/rss\"") != std::string::npos);
+  const auto conf = test::write_file(dir / "feeds.conf", ran.out);
+  CHECK(run_feedd("check-config --config " + quoted(conf), dir).exit_code == 0);
+  const Ran missing = run_feedd("import-opml " + quoted(dir / "nope.opml"), dir);
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.err.find("cannot read") != std::string::npos);
+}
+
+TEST_CASE("feedd export-opml prints the configured sources as OPML 2.0", "[cli]") {
+  test::TempDir dir;
+  const Ran ran = run_feedd("export-opml --config " + std::string(FEEDD_SOURCE_DIR) + "/feeds.conf", dir);
+  CHECK(ran.exit_code == 0);
+  CHECK(ran.out.find("<opml version=\"2.0\">") != std::string::npos);
+  CHECK(ran.out.find("xmlUrl=\"https://feeds.bbci.co.uk/news/world/rss.xml\"") != std::string::npos);
+}
