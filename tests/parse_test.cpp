@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <iconv.h>
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -270,16 +271,34 @@ TEST_CASE("A document with an unknown root element is not a feed", "[parse]") {
   CHECK(result.status().message() == "unknown root element <opml>");
 }
 
-TEST_CASE("A feed that is not well-formed XML is a parse error with its position", "[parse]") {
-  const auto result = feedd::parse_feed(fixture("rss2-not-well-formed.xml"));
+TEST_CASE("A feed with an unclosed item is recovered with a warning naming the position", "[parse]") {
+  const ParsedFeed feed = parse_fixture("rss2-not-well-formed.xml");
+  CHECK(feed.feed.title == "Broken");
+  REQUIRE(feed.entries.size() == 1);
+  CHECK(feed.entries[0].title == "Unclosed item");
+  REQUIRE(feed.warnings.size() == 1);
+  CHECK_THAT(feed.warnings[0], Catch::Contains("line 7") && Catch::Contains("recovered"));
+}
+
+TEST_CASE("A truncated feed keeps the entries before the cut", "[parse]") {
+  const auto result = feedd::parse_feed(
+      "<rss version=\"2.0\"><channel><title>T</title><item><title>one</title></item>"
+      "<item><title>two</title></item><item><title>thr");
+  REQUIRE(result.ok());
+  REQUIRE(result->entries.size() >= 2);
+  CHECK(result->entries[0].title == "one");
+  CHECK(result->entries[1].title == "two");
+  CHECK_FALSE(result->warnings.empty());
+}
+
+TEST_CASE("Markup that is not XML at all is a parse error", "[parse]") {
+  const auto result = feedd::parse_feed("<<<>>>");
   REQUIRE_FALSE(result.ok());
-  CHECK(result.status().kind() == StatusKind::kParse);
-  CHECK_THAT(result.status().message(), Catch::Contains("line 7"));
 }
 
 TEST_CASE("An ISO-8859-1 document is decoded to UTF-8", "[parse]") {
   const ParsedFeed feed = parse_fixture("rss2-iso-8859-1.xml");
-  CHECK(feed.encoding == "iso-8859-1");
+  CHECK(feed.encoding == "windows-1252");  // the label browsers read ISO-8859-1 as
   CHECK(feed.feed.title == "Caf\u00e9 \u00abLatin\u00bb");
   CHECK(feed.feed.description == "Na\u00efve \u20ac prices");  // 0x80 read as windows-1252
   REQUIRE(feed.entries.size() == 1);
@@ -317,12 +336,23 @@ TEST_CASE("A UTF-16 document with a byte order mark is decoded to UTF-8", "[pars
   CHECK(mislabelled->warnings.empty());
 }
 
-TEST_CASE("Invalid UTF-8 bytes become U+FFFD with a warning", "[parse]") {
-  const auto result =
-      feedd::parse_feed("<rss version=\"2.0\"><channel><title>bad \xC3\x28 byte</title></channel></rss>");
+TEST_CASE("Invalid bytes in a UTF-8 document become U+FFFD with a warning", "[parse]") {
+  const auto result = feedd::parse_feed(
+      "<rss version=\"2.0\"><channel><title>caf\xC3\xA9 bad \xC3\x28 byte</title></channel></rss>");
   REQUIRE(result.ok());
-  CHECK(result->feed.title == "bad \uFFFD( byte");
-  CHECK(result->warnings.size() == 1);
+  CHECK(result->encoding == "utf-8");
+  CHECK(result->feed.title == "caf\u00e9 bad \uFFFD( byte");
+  CHECK(result->warnings == std::vector<std::string>{"1 invalid utf-8 byte sequence(s) replaced with U+FFFD"});
+}
+
+TEST_CASE("A document declared UTF-8 that is really windows-1252 is read as windows-1252", "[parse]") {
+  const auto result = feedd::parse_feed(
+      "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel>"
+      "<title>\x93" "Caf\xE9\x94 \x80</title></channel></rss>");
+  REQUIRE(result.ok());
+  CHECK(result->encoding == "windows-1252");
+  CHECK(result->feed.title == "\u201cCaf\u00e9\u201d \u20ac");
+  CHECK(result->warnings == std::vector<std::string>{"document declared utf-8 but is not; read as windows-1252"});
 }
 
 TEST_CASE("Character references to surrogates never produce invalid UTF-8", "[parse]") {
@@ -477,4 +507,134 @@ TEST_CASE("References resolve as in RFC 3986's examples", "[parse]") {
   CHECK(resolve_url("https://example.org", "a") == "https://example.org/a");
   CHECK(resolve_url("", "relative/only") == "relative/only");
   CHECK(resolve_url("https://x.example/", "  HTTPS://Y.example/p  ") == "https://Y.example/p");
+}
+
+namespace {
+
+// `utf8` transcoded to `encoding` with glibc iconv, as a server in that locale would send it.
+std::string encode_as(const std::string& utf8, const char* encoding) {
+  iconv_t cd = iconv_open(encoding, "UTF-8");
+  REQUIRE(cd != reinterpret_cast<iconv_t>(-1));
+  std::string out(utf8.size() * 4 + 16, '\0');
+  char* in = const_cast<char*>(utf8.data());
+  size_t in_left = utf8.size();
+  char* dst = out.data();
+  size_t out_left = out.size();
+  REQUIRE(iconv(cd, &in, &in_left, &dst, &out_left) != static_cast<size_t>(-1));
+  iconv(cd, nullptr, nullptr, &dst, &out_left);
+  iconv_close(cd);
+  out.resize(out.size() - out_left);
+  return out;
+}
+
+std::string rss_with_title(const std::string& declaration, const std::string& title) {
+  return declaration + "<rss version=\"2.0\"><channel><title>" + title + "</title></channel></rss>";
+}
+
+}  // namespace
+
+TEST_CASE("Legacy encodings are transcoded under the label browsers give them", "[parse]") {
+  struct Case {
+    const char* label;
+    const char* iconv_name;
+    const char* title;
+    const char* reported;
+  };
+  const Case cases[] = {
+      {"gb2312", "GBK", "\u65b0\u534e\u793e\u5317\u4eac\u7535", "gb18030"},
+      {"GBK", "GBK", "\u4eba\u6c11\u65e5\u62a5", "gb18030"},
+      {"gb18030", "GB18030", "\u4e2d\u6587 \U00020000", "gb18030"},
+      {"big5", "BIG5-HKSCS", "\u4e2d\u592e\u793e", "big5-hkscs"},
+      {"Shift_JIS", "CP932", "\u65e5\u672c\u8a9e\u30cb\u30e5\u30fc\u30b9\uff5e", "cp932"},
+      {"euc-jp", "EUC-JP", "\u65e5\u672c\u8a9e", "euc-jp"},
+      {"iso-2022-jp", "ISO-2022-JP", "\u65e5\u672c\u8a9e", "iso-2022-jp"},
+      {"euc-kr", "CP949", "\ud55c\uad6d\uc5b4 \ub274\uc2a4", "cp949"},
+      {"koi8-r", "KOI8-R", "\u041d\u043e\u0432\u043e\u0441\u0442\u0438", "koi8-r"},
+      {"koi8-u", "KOI8-U", "\u0407\u0436\u0430", "koi8-u"},
+      {"iso-8859-2", "ISO-8859-2", "\u017b\u00f3\u0142w", "iso-8859-2"},
+      {"ISO-8859-7", "ISO-8859-7", "\u0395\u03bb\u03bb\u03ac\u03b4\u03b1", "iso-8859-7"},
+      {"iso-8859-15", "ISO-8859-15", "\u20ac \u0153", "iso-8859-15"},
+      {"windows-1251", "CP1251", "\u041c\u043e\u0441\u043a\u0432\u0430", "windows-1251"},
+      {"cp1250", "CP1250", "\u0160koda", "windows-1250"},
+      {"windows-1256", "CP1256", "\u0639\u0631\u0628\u064a", "windows-1256"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.label);
+    const std::string declaration = std::string("<?xml version=\"1.0\" encoding=\"") + c.label + "\"?>";
+    const auto result = feedd::parse_feed(encode_as(rss_with_title(declaration, c.title), c.iconv_name));
+    REQUIRE(result.ok());
+    CHECK(result->encoding == c.reported);
+    CHECK(result->feed.title == c.title);
+    CHECK(result->warnings.empty());
+  }
+}
+
+TEST_CASE("UTF-16 and UTF-32 are read in both byte orders with and without a byte order mark", "[parse]") {
+  const std::string doc = rss_with_title("<?xml version=\"1.0\"?>", "\u00e9\u4e2d\U0001F600");
+  const std::pair<const char*, const char*> cases[] = {
+      {"UTF-16LE", "utf-16le"}, {"UTF-16BE", "utf-16be"}, {"UTF-32LE", "utf-32le"}, {"UTF-32BE", "utf-32be"}};
+  for (const auto& [name, reported] : cases) {
+    INFO(name);
+    const std::string bare = encode_as(doc, name);
+    const std::string with_bom = encode_as("\uFEFF" + doc, name);
+    for (const std::string& bytes : {bare, with_bom}) {
+      const auto result = feedd::parse_feed(bytes);
+      REQUIRE(result.ok());
+      CHECK(result->encoding == reported);
+      CHECK(result->feed.title == "\u00e9\u4e2d\U0001F600");
+    }
+  }
+}
+
+TEST_CASE("The HTTP charset maps legacy labels too", "[parse]") {
+  const auto result = feedd::parse_feed(encode_as(rss_with_title("", "\u65b0\u95fb"), "GBK"), "text/xml; charset=GB2312");
+  REQUIRE(result.ok());
+  CHECK(result->encoding == "gb18030");
+  CHECK(result->feed.title == "\u65b0\u95fb");
+}
+
+TEST_CASE("GBK bytes declared as UTF-8 are recovered as GB18030 with a warning", "[parse]") {
+  const std::string title = "\u65b0\u534e\u793e\u5317\u4eac\u7535\u4eca\u5929\u7684\u65b0\u95fb";
+  const auto result = feedd::parse_feed(
+      encode_as(rss_with_title("<?xml version=\"1.0\" encoding=\"utf-8\"?>", title), "GBK"));
+  REQUIRE(result.ok());
+  CHECK(result->encoding == "gb18030");
+  CHECK(result->feed.title == title);
+  CHECK(result->warnings == std::vector<std::string>{"document declared utf-8 but is not; read as gb18030"});
+}
+
+TEST_CASE("A byte order mark beats a declaration that disagrees, with a warning", "[parse]") {
+  const auto result =
+      feedd::parse_feed("\xEF\xBB\xBF" + rss_with_title("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?>", "caf\u00e9"));
+  REQUIRE(result.ok());
+  CHECK(result->encoding == "utf-8");
+  CHECK(result->feed.title == "caf\u00e9");
+  CHECK(result->warnings ==
+        std::vector<std::string>{"byte order mark says utf-8, the declaration says 'iso-8859-1'; the byte order mark wins"});
+}
+
+TEST_CASE("An unknown declared encoding is ignored with a warning and the bytes detected", "[parse]") {
+  const auto result = feedd::parse_feed(rss_with_title("<?xml version=\"1.0\" encoding=\"x-made-up\"?>", "caf\u00e9"));
+  REQUIRE(result.ok());
+  CHECK(result->encoding == "utf-8");
+  CHECK(result->feed.title == "caf\u00e9");
+  CHECK(result->warnings == std::vector<std::string>{"unknown declared encoding 'x-made-up' ignored"});
+}
+
+TEST_CASE("References to NUL, surrogates or past U+10FFFF neither truncate nor corrupt a value", "[parse]") {
+  const auto result = feedd::parse_feed(rss_with_title("", "a&#0;b&#xD800;c&#x110000;d&#99999999999999999999;e"));
+  REQUIRE(result.ok());
+  CHECK(result->feed.title == "a\uFFFDb\uFFFDc\uFFFDd\uFFFDe");
+  REQUIRE(result->warnings.size() == 1);
+  CHECK_THAT(result->warnings[0], Catch::Contains("&#0;"));
+}
+
+TEST_CASE("Junk before the XML declaration, control characters and bare ampersands are warned about", "[parse]") {
+  const auto result = feedd::parse_feed("\n<br />\nWarning: PHP notice\n" +
+                                        rss_with_title("<?xml version=\"1.0\"?>", "Tom & Jerry\x01 &foo; AT&T"));
+  REQUIRE(result.ok());
+  CHECK(result->feed.title == "Tom & Jerry &foo; AT&T");
+  CHECK(result->warnings == std::vector<std::string>{"27 byte(s) of junk before the XML declaration dropped",
+                                                     "1 control character(s) removed",
+                                                     "line 1: 3 bare '&' escaped"});
 }

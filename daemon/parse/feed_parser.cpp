@@ -2,6 +2,7 @@
 // parser, then finish what every format shares (content hashes, UTF-8 guarantee).
 #include <pugixml.hpp>
 
+#include <optional>
 #include <string>
 
 #include "feedd/dedup.hpp"
@@ -11,6 +12,7 @@
 #include "parse/html_entities.hpp"
 #include "parse/text.hpp"
 #include "parse/xml_helpers.hpp"
+#include "parse/xml_recovery.hpp"
 
 namespace feedd {
 namespace {
@@ -143,21 +145,50 @@ Result<ParsedFeed> parse_json_document(std::string_view text, std::string_view u
   return parsed;
 }
 
-Result<ParsedFeed> parse_xml_document(std::string_view text, std::string_view url, ParsedFeed feed) {
-  const Prologue prologue = read_prologue(text);
-  if (Status html = not_html(prologue); !html.is_ok()) return html;
-  if (prologue.root.empty() && text.front() != '<') return Status::not_a_feed("neither XML nor JSON");
-  const std::string recovered = recover_html_entities(text, feed.warnings);
-  pugi::xml_document doc;
-  // parse_default leaves out parse_doctype, and pugixml never loads external entities;
-  // whitespace-only text is kept because it separates words in XHTML content.
-  const pugi::xml_parse_result result = doc.load_buffer(recovered.data(), recovered.size(),
-                                                        pugi::parse_default | pugi::parse_ws_pcdata,
-                                                        pugi::encoding_utf8);
+// Text before the first '<' (a stray byte, a PHP notice, a blank line before the XML
+// declaration) is dropped with a warning; nullopt when there is no markup at all.
+// A PHP warning printed as HTML ("<br />\n<b>Warning</b>: ...") is the classic case, so an
+// XML declaration further on wins over an earlier '<'.
+std::optional<std::string_view> skip_leading_junk(std::string_view text, std::vector<std::string>& warnings) {
+  if (text.substr(0, 5) == "<?xml") return text;
+  size_t start = text.substr(0, 64 * 1024).find("<?xml");
+  if (start == std::string_view::npos) start = text.find('<');
+  if (start == std::string_view::npos) return std::nullopt;
+  if (start == 0) return text;
+  warnings.push_back(std::to_string(start) + " byte(s) of junk before the " +
+                     (text.compare(start, 5, "<?xml") == 0 ? "XML declaration" : "first element") + " dropped");
+  return text.substr(start);
+}
+
+constexpr unsigned kPugiOptions = pugi::parse_default | pugi::parse_ws_pcdata;
+
+// The strict parse, then, only when it fails, the tolerant one (xml_recovery.hpp).
+// parse_default leaves out parse_doctype, and pugixml never loads external entities;
+// whitespace-only text is kept because it separates words in XHTML content.
+Status load_document(std::string_view xml, pugi::xml_document& doc, std::vector<std::string>& warnings) {
+  pugi::xml_parse_result result = doc.load_buffer(xml.data(), xml.size(), kPugiOptions, pugi::encoding_utf8);
+  if (result) return Status::ok();
   if (result.status == pugi::status_no_document_element) return Status::not_a_feed("no XML root element");
-  if (!result)
-    return Status::parse("not well-formed XML at " + position_of(recovered, result.offset) + ": " +
-                         result.description());
+  const std::string problem = "not well-formed XML at " + position_of(xml, result.offset) + ": " +
+                              result.description();
+  std::optional<std::string> rebuilt = rebuild_well_formed(xml);
+  if (!rebuilt) return Status::parse(problem);
+  result = doc.load_buffer(rebuilt->data(), rebuilt->size(), kPugiOptions, pugi::encoding_utf8);
+  if (!result) return Status::parse(problem);
+  warnings.push_back(problem + "; recovered what could be read");
+  return Status::ok();
+}
+
+Result<ParsedFeed> parse_xml_document(std::string_view text, std::string_view url, ParsedFeed feed) {
+  const auto markup = skip_leading_junk(text, feed.warnings);
+  if (!markup) return Status::not_a_feed("neither XML nor JSON");
+  const Prologue prologue = read_prologue(*markup);
+  if (Status html = not_html(prologue); !html.is_ok()) return html;
+  if (prologue.root.empty()) return Status::not_a_feed("neither XML nor JSON");
+  const std::optional<std::string> cleaned = clean_xml_text(*markup, feed.warnings);
+  pugi::xml_document doc;
+  if (Status loaded = load_document(cleaned ? *cleaned : *markup, doc, feed.warnings); !loaded.is_ok())
+    return loaded;
   const pugi::xml_node root = doc.document_element();
   Result<FeedFormat> format = detect_format(root);
   if (!format) return format.status();
@@ -175,7 +206,8 @@ Result<ParsedFeed> parse_xml_document(std::string_view text, std::string_view ur
 Result<ParsedFeed> parse_feed(std::string_view bytes, std::string_view content_type, std::string_view url) {
   if (trim(bytes).empty()) return Status::not_a_feed("empty document");
   ParsedFeed feed;
-  DecodedDocument decoded = decode_document(bytes, content_type, feed.warnings);
+  DecodedDocument decoded;
+  decode_document(bytes, content_type, feed.warnings, decoded);
   feed.encoding = decoded.encoding;
   const std::string_view text = trim(decoded.text);
   if (text.empty()) return Status::not_a_feed("empty document");

@@ -12,11 +12,16 @@ namespace feedd::parse {
 // The code point of an HTML 4 named entity ("eacute" -> U+00E9); nullopt if unknown.
 std::optional<char32_t> html_entity_code_point(std::string_view name);
 
-// Rewrites every reference to an HTML entity that XML does not predefine (&nbsp;) as a
-// numeric reference (&#160;), outside CDATA sections, comments and processing
-// instructions, so that an XML parser accepts it. Adds one warning per distinct entity
-// ("line 12: undefined entity &nbsp; recovered"). References to unknown names are left
-// alone. Line numbers are unchanged by the rewrite.
-std::string recover_html_entities(std::string_view xml, std::vector<std::string>& warnings);
+// The cleaning pass that runs before pugixml, on UTF-8 text. Outside CDATA sections,
+// comments and processing instructions it rewrites
+//   - references to HTML entities XML does not predefine (&nbsp;) as numeric ones (&#160;),
+//   - a bare '&' and a reference to an unknown name (&foo;) as "&amp;",
+//   - numeric references to NUL, surrogates, other characters XML forbids, or past
+//     U+10FFFF as &#xFFFD; (pugixml would write a NUL and cut the value there),
+// and everywhere it drops the C0 control characters XML forbids. Each kind of problem is
+// named in `warnings` once (with the line of its first occurrence; line numbers are
+// unchanged by the rewrite). nullopt when nothing needed changing: the common
+// well-formed document is not copied.
+std::optional<std::string> clean_xml_text(std::string_view xml, std::vector<std::string>& warnings);
 
 }  // namespace feedd::parse
