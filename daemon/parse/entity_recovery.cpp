@@ -77,19 +77,19 @@ class Cleaner {
  public:
   Cleaner(std::string_view xml, std::vector<std::string>& warnings) : xml_(xml), warnings_(warnings) {}
 
-  std::string run() {
-    out_.reserve(xml_.size() + 64);
+  // The cleaned text, or nullopt when it equals the input.
+  std::optional<std::string> run() {
     size_t i = 0;
     while (i < xml_.size()) {
       size_t j = i;
       while (j < xml_.size() && !kInteresting[static_cast<unsigned char>(xml_[j])]) ++j;
-      out_.append(xml_.substr(i, j - i));
+      keep(i, j);
       i = j;
       if (i >= xml_.size()) break;
       const char c = xml_[i];
       if (c == '\n') {
         ++line_;
-        out_ += c;
+        keep(i, i + 1);
         ++i;
       } else if (c == '<') {
         i = copy_opaque_or_char(i);
@@ -97,6 +97,7 @@ class Cleaner {
         i = reference(i);
       } else {  // a forbidden control character
         ++controls_;
+        replace(i, "");
         ++i;
       }
     }
@@ -104,10 +105,27 @@ class Cleaner {
     if (bare_ > 0)
       warnings_.push_back("line " + std::to_string(first_bare_line_) + ": " + std::to_string(bare_) +
                           " bare '&' escaped");
+    if (!changed_) return std::nullopt;
     return std::move(out_);
   }
 
  private:
+  // Until the first change the output is the input's prefix, so nothing is copied: the
+  // common document, with only standard references, costs one scan.
+  void keep(size_t from, size_t to) {
+    if (changed_) out_.append(xml_.substr(from, to - from));
+  }
+
+  // Writes `text` in place of input that starts at `at`.
+  void replace(size_t at, std::string_view text) {
+    if (!changed_) {
+      out_.reserve(xml_.size() + 64);
+      out_.assign(xml_.substr(0, at));
+      changed_ = true;
+    }
+    out_ += text;
+  }
+
   size_t copy_opaque_or_char(size_t i) {
     for (const Opaque& section : kOpaque) {
       if (xml_.substr(i, section.open.size()) != section.open) continue;
@@ -118,19 +136,20 @@ class Cleaner {
         if (b == '\n') ++line_;
         if (is_forbidden_control(b)) {
           ++controls_;
+          replace(k, "");
           continue;
         }
-        out_ += xml_[k];
+        keep(k, k + 1);
       }
       return end;
     }
-    out_ += '<';
+    keep(i, i + 1);
     return i + 1;
   }
 
-  void bare_ampersand() {
+  void bare_ampersand(size_t at) {
     if (bare_++ == 0) first_bare_line_ = line_;
-    out_ += "&amp;";
+    replace(at, "&amp;");
   }
 
   size_t reference(size_t i) {
@@ -139,13 +158,13 @@ class Cleaner {
       std::optional<char32_t> value;
       const size_t length = numeric_reference(rest, value);
       if (length == 0) {
-        bare_ampersand();
+        bare_ampersand(i);
         return i + 1;
       }
       if (value && xml_allows(*value)) {
-        out_.append(rest.substr(0, length));
+        keep(i, i + length);
       } else {
-        out_ += "&#xFFFD;";
+        replace(i, "&#xFFFD;");
         if (++bad_numeric_ == 1)
           warnings_.push_back("line " + std::to_string(line_) + ": reference " + std::string(rest.substr(0, length)) +
                               " to a character XML forbids replaced with U+FFFD");
@@ -157,19 +176,19 @@ class Cleaner {
     const std::string_view name = rest.substr(1, j - 1);
     const bool terminated = j < rest.size() && rest[j] == ';';
     if (!terminated || name.empty()) {
-      bare_ampersand();
+      bare_ampersand(i);
       return i + 1;
     }
     if (is_xml_predefined(name)) {
-      out_.append(rest.substr(0, j + 1));
+      keep(i, i + j + 1);
       return i + j + 1;
     }
     const auto code_point = html_entity_code_point(name);
     if (!code_point) {
-      bare_ampersand();  // "&foo;" stays visible as written
+      bare_ampersand(i);  // "&foo;" stays visible as written
       return i + 1;
     }
-    out_ += "&#" + std::to_string(static_cast<unsigned long>(*code_point)) + ";";
+    replace(i, "&#" + std::to_string(static_cast<unsigned long>(*code_point)) + ";");
     if (reported_.size() < kMaxEntityWarnings && reported_.insert(std::string(name)).second)
       warnings_.push_back("line " + std::to_string(line_) + ": undefined entity &" + std::string(name) +
                           "; recovered");
@@ -185,18 +204,14 @@ class Cleaner {
   size_t bare_ = 0;
   size_t first_bare_line_ = 0;
   size_t bad_numeric_ = 0;
+  bool changed_ = false;
 };
 
 }  // namespace
 
 std::optional<std::string> clean_xml_text(std::string_view xml, std::vector<std::string>& warnings) {
   if (!needs_cleaning(xml)) return std::nullopt;
-  std::vector<std::string> found;
-  std::string cleaned = Cleaner(xml, found).run();
-  // Only standard references: the document was fine as it was.
-  if (found.empty() && cleaned.size() == xml.size()) return std::nullopt;
-  warnings.insert(warnings.end(), found.begin(), found.end());
-  return cleaned;
+  return Cleaner(xml, warnings).run();
 }
 
 }  // namespace feedd::parse
