@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -374,4 +375,195 @@ TEST_CASE("Destroying the Fetcher abandons its transfers without calling back", 
   io.restart();
   io.run_for(400ms);  // whatever Asio still had queued must not touch the dead Fetcher
   CHECK(calls == 0);
+}
+
+// ---- Redirects, Retry-After, freshness, spacing, timeouts (issue 4) ----
+
+namespace {
+
+FixtureResponse moved(int status, std::string location) {
+  FixtureResponse res;
+  res.status = status;
+  res.headers = {{"Location", std::move(location)}};
+  return res;
+}
+
+FixtureResponse answer(int status, std::vector<std::pair<std::string, std::string>> headers) {
+  FixtureResponse res;
+  res.status = status;
+  res.headers = std::move(headers);
+  res.body = "x";
+  return res;
+}
+
+}  // namespace
+
+TEST_CASE("A 301 at the start of the chain reports where the feed moved for good", "[fetch]") {
+  FixtureServer server([](const FixtureRequest& req) {
+    if (req.target == "/old") return moved(301, "/new");
+    return ok("<rss/>");
+  });
+  Harness h;
+  FetchResult r = h.get(request(server.url("/old")));
+  CHECK(r.status.is_ok());
+  CHECK(r.final_url == server.url("/new"));
+  CHECK(r.permanent_redirect == server.url("/new"));
+}
+
+TEST_CASE("Permanent hops in a row are followed to the last one; a temporary hop after them stops the move",
+          "[fetch]") {
+  FixtureServer server([](const FixtureRequest& req) {
+    if (req.target == "/a") return moved(308, "/b");
+    if (req.target == "/b") return moved(301, "/c");
+    if (req.target == "/c") return moved(302, "/d");
+    return ok("<rss/>");
+  });
+  Harness h;
+  FetchResult r = h.get(request(server.url("/a")));
+  CHECK(r.final_url == server.url("/d"));
+  CHECK(r.permanent_redirect == server.url("/c"));
+}
+
+TEST_CASE("302, 303 and 307 never report a permanent move", "[fetch]") {
+  for (int status : {302, 303, 307}) {
+    FixtureServer server([status](const FixtureRequest& req) {
+      if (req.target == "/old") return moved(status, "/new");
+      if (req.target == "/new") return moved(301, "/newer");  // a permanent hop later does not count
+      return ok("<rss/>");
+    });
+    Harness h;
+    FetchResult r = h.get(request(server.url("/old")));
+    CHECK(r.status.is_ok());
+    CHECK(r.final_url == server.url("/newer"));
+    CHECK_FALSE(r.permanent_redirect.has_value());
+  }
+}
+
+TEST_CASE("A 429 with Retry-After in seconds reports the wait", "[fetch]") {
+  FixtureServer server([](const FixtureRequest&) { return answer(429, {{"Retry-After", "120"}}); });
+  Harness h;
+  FetchResult r = h.get(request(server.url("/feed")));
+  CHECK(r.status.kind() == StatusKind::kHttp);
+  CHECK(r.http_status == 429);
+  CHECK(r.retry_after == 120s);
+}
+
+TEST_CASE("A 503 with Retry-After as an HTTP date is measured against the answer's Date", "[fetch]") {
+  FixtureServer server([](const FixtureRequest&) {
+    return answer(503, {{"Date", "Mon, 09 Mar 2020 08:00:00 GMT"}, {"Retry-After", "Mon, 09 Mar 2020 08:10:00 GMT"}});
+  });
+  Harness h;
+  FetchResult r = h.get(request(server.url("/feed")));
+  CHECK(r.http_status == 503);
+  CHECK(r.retry_after == 600s);
+}
+
+TEST_CASE("Retry-After is bounded to 24 hours and ignored on other statuses", "[fetch]") {
+  FixtureServer server([](const FixtureRequest& req) {
+    if (req.target == "/long") return answer(429, {{"Retry-After", "9999999"}});
+    return answer(500, {{"Retry-After", "60"}});
+  });
+  Harness h;
+  CHECK(h.get(request(server.url("/long"))).retry_after == 24h);
+  CHECK_FALSE(h.get(request(server.url("/other"))).retry_after.has_value());
+}
+
+TEST_CASE("Cache-Control max-age, else Expires minus Date, says how long an answer stays fresh", "[fetch]") {
+  FixtureServer server([](const FixtureRequest& req) {
+    if (req.target == "/max-age") return ok("<rss/>", {{"Cache-Control", "public, max-age=900"}});
+    if (req.target == "/expires")
+      return ok("<rss/>", {{"Date", "Mon, 09 Mar 2020 08:00:00 GMT"}, {"Expires", "Mon, 09 Mar 2020 09:00:00 GMT"}});
+    if (req.target == "/no-cache") return ok("<rss/>", {{"Cache-Control", "no-cache"}});
+    return ok("<rss/>");
+  });
+  Harness h;
+  CHECK(h.get(request(server.url("/max-age"))).fresh_for == 900s);
+  CHECK(h.get(request(server.url("/expires"))).fresh_for == 3600s);
+  CHECK_FALSE(h.get(request(server.url("/no-cache"))).fresh_for.has_value());
+  CHECK_FALSE(h.get(request(server.url("/plain"))).fresh_for.has_value());
+}
+
+TEST_CASE("Requests to one host start at least host_delay apart, as the server sees them", "[fetch]") {
+  std::mutex mutex;
+  std::vector<std::chrono::steady_clock::time_point> arrivals;
+  FixtureServer server([&](const FixtureRequest&) {
+    std::lock_guard lock(mutex);
+    arrivals.push_back(std::chrono::steady_clock::now());
+    return ok("<rss/>");
+  });
+  Harness h(Fetcher::Limits{64, 4, 150ms});
+  for (int i = 0; i < 4; ++i) h.fetch(request(server.url("/f" + std::to_string(i))));
+  h.run();
+  REQUIRE(h.results.size() == 4);
+  std::lock_guard lock(mutex);
+  REQUIRE(arrivals.size() == 4);
+  for (std::size_t i = 1; i < arrivals.size(); ++i) {
+    // A little slack for the loopback trip: the fetcher spaces the starts, the server
+    // notes the arrivals.
+    CHECK(arrivals[i] - arrivals[i - 1] >= 140ms);
+  }
+}
+
+TEST_CASE("host_delay does not hold back requests to other hosts", "[fetch]") {
+  FixtureServer first([](const FixtureRequest&) { return ok("<rss/>"); });
+  FixtureServer second([](const FixtureRequest&) { return ok("<rss/>"); });
+  Harness h(Fetcher::Limits{64, 4, 2s});
+  const auto started = std::chrono::steady_clock::now();
+  h.fetch(request(first.url("/a")));
+  h.fetch(request("http://localhost:" + std::to_string(second.port()) + "/b"));
+  h.run();
+  REQUIRE(h.results.size() == 2);
+  CHECK(std::chrono::steady_clock::now() - started < 1500ms);
+}
+
+TEST_CASE("A slow server does not delay the fetches from another", "[fetch]") {
+  FixtureServer slow([](const FixtureRequest&) {
+    FixtureResponse res = ok("<rss/>");
+    res.delay = 1500ms;
+    return res;
+  });
+  FixtureServer fast([](const FixtureRequest&) { return ok("<rss/>"); });
+  Harness h;
+  std::vector<std::string> order;
+  h.fetcher->fetch(request(slow.url("/slow")), [&](FetchResult r) {
+    order.push_back(r.final_url);
+    if (order.size() == 3) h.io.stop();
+  });
+  for (const char* path : {"/one", "/two"}) {
+    h.fetcher->fetch(request(fast.url(path)), [&](FetchResult r) {
+      order.push_back(r.final_url);
+      if (order.size() == 3) h.io.stop();
+    });
+  }
+  h.run();
+  REQUIRE(order.size() == 3);
+  CHECK(order.back() == slow.url("/slow"));
+}
+
+TEST_CASE("A transfer longer than the total timeout fails as a network error", "[fetch]") {
+  FixtureServer server([](const FixtureRequest&) {
+    FixtureResponse res = ok("<rss/>");
+    res.delay = 3s;
+    return res;
+  });
+  Harness h;
+  FetchRequest req = request(server.url("/slow"));
+  req.timeout = 1s;
+  FetchResult r = h.get(req);
+  CHECK(r.status.kind() == StatusKind::kNetwork);
+  CHECK(r.elapsed < 2500ms);
+}
+
+TEST_CASE("A server that sends nothing for low_speed_time is abandoned", "[fetch]") {
+  FixtureServer server([](const FixtureRequest&) {
+    FixtureResponse res = ok("<rss/>");
+    res.delay = 3s;
+    return res;
+  });
+  Harness h;
+  FetchRequest req = request(server.url("/stalled"));
+  req.low_speed_time = 1s;
+  FetchResult r = h.get(req);
+  CHECK(r.status.kind() == StatusKind::kNetwork);
+  CHECK(r.elapsed < 2500ms);
 }

@@ -29,11 +29,12 @@ std::string ConfigError::to_string() const {
 namespace {
 
 constexpr std::array<std::string_view, 3> kTopKeys = {"daemon", "output", "feed"};
-constexpr std::array<std::string_view, 11> kDaemonKeys = {"listen",      "database",   "output_dir", "interval",
-                                                          "concurrency", "per_host",   "timeout",    "max_bytes",
-                                                          "user_agent",  "retention",  "log_level"};
 constexpr std::array<std::string_view, 5> kOutputKeys = {"title", "id", "link", "max_entries", "near_duplicates"};
-constexpr std::array<std::string_view, 7> kFeedKeys = {"url", "title", "tags", "interval", "enabled", "include", "exclude"};
+constexpr std::array<std::string_view, 14> kDaemonKeys = {
+    "listen",     "database",  "output_dir", "interval",     "concurrency",  "per_host",   "timeout",
+    "max_bytes",  "user_agent", "retention", "log_level",    "min_interval", "max_interval", "host_delay"};
+constexpr std::array<std::string_view, 10> kFeedKeys = {"url",     "title",   "tags",         "interval",     "enabled",
+                                                        "include", "exclude", "min_interval", "max_interval", "user_agent"};
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
 
 // Walks one parsed document, checking as it converts; the first error of a key doesn't
@@ -84,7 +85,17 @@ class Checker {
     return static_cast<int>(*value);
   }
 
-  std::optional<std::chrono::seconds> get_duration(const toml::table& t, std::string_view key) {
+  // Both bounds of the adaptive schedule, checked against each other.
+  void read_interval_bounds(const toml::table& t, std::chrono::seconds& min, std::chrono::seconds& max) {
+    if (auto v = get_duration(t, "min_interval")) min = *v;
+    if (auto v = get_duration(t, "max_interval")) max = *v;
+    if (min > max) {
+      const toml::node* at = t.get("max_interval") ? t.get("max_interval") : t.get("min_interval");
+      if (at) error_at(at->source(), "'min_interval' must not be longer than 'max_interval'");
+    }
+  }
+
+  std::optional<std::chrono::seconds> get_duration(const toml::table& t, std::string_view key, bool zero_ok = false) {
     const toml::node* node = t.get(key);
     if (!node) return std::nullopt;
     auto text = node->value_exact<std::string>();
@@ -97,7 +108,7 @@ class Checker {
       error_at(node->source(), "'" + std::string(key) + "': " + parsed.status().message());
       return std::nullopt;
     }
-    if (parsed->count() == 0) {
+    if (parsed->count() == 0 && !zero_ok) {
       error_at(node->source(), "'" + std::string(key) + "' must be longer than 0s");
       return std::nullopt;
     }
@@ -146,6 +157,8 @@ class Checker {
     if (auto v = get_size(t, "max_bytes")) d.max_bytes = *v;
     if (auto v = get_string(t, "user_agent")) d.user_agent = *v;
     if (auto v = get_duration(t, "retention")) d.retention = *v;
+    read_interval_bounds(t, d.min_interval, d.max_interval);
+    if (auto v = get_duration(t, "host_delay", /*zero_ok=*/true)) d.host_delay = *v;
     if (auto v = get_string(t, "log_level")) {
       if (std::find(kLogLevels.begin(), kLogLevels.end(), *v) == kLogLevels.end()) {
         error_at(t.get("log_level")->source(),
@@ -170,6 +183,9 @@ class Checker {
     Source s;
     s.line = static_cast<int>(t.source().begin.line);
     s.interval = d.interval;
+    s.min_interval = d.min_interval;
+    s.max_interval = d.max_interval;
+    s.user_agent = d.user_agent;
     bool ok = true;
     const toml::node* url_node = t.get("url");
     auto url = get_string(t, "url");
@@ -205,6 +221,8 @@ class Checker {
     }
     if (auto v = get_duration(t, "interval")) s.interval = *v;
     if (auto v = get_bool(t, "enabled")) s.enabled = *v;
+    read_interval_bounds(t, s.min_interval, s.max_interval);
+    if (auto v = get_string(t, "user_agent")) s.user_agent = *v;
     s.include = get_regex(t, "include");
     s.exclude = get_regex(t, "exclude");
     if (!ok) return std::nullopt;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 #include <boost/asio/post.hpp>
@@ -55,6 +56,7 @@ struct Fetcher::Impl {
   void fetch(FetchRequest req, std::function<void(FetchResult)> done);
   void fetch_file(FetchRequest req, std::function<void(FetchResult)> done, const std::string& path);
   void start_queued();
+  void wake_at(std::chrono::steady_clock::time_point when);
   void start(Pending pending);
   void deliver(std::function<void(FetchResult)> done, FetchResult result);
 
@@ -78,11 +80,17 @@ struct Fetcher::Impl {
   std::unordered_map<curl_socket_t, std::shared_ptr<SocketWatch>> watches_;
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> transfers_;
   std::unordered_map<std::string, int> per_host_;
+  // When each host may next be asked (host_delay after the last start); hosts whose time
+  // has passed are dropped from it.
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> host_free_at_;
+  asio::steady_timer spacing_timer_;
+  std::optional<std::chrono::steady_clock::time_point> spacing_wake_;
   std::deque<Pending> queue_;
   fetch::MultiPtr multi_;
 };
 
-Fetcher::Impl::Impl(asio::io_context& io, Limits limits) : io_(io), limits_(limits), timer_(io) {
+Fetcher::Impl::Impl(asio::io_context& io, Limits limits)
+    : io_(io), limits_(limits), timer_(io), spacing_timer_(io) {
   // A limit below one would queue every request forever.
   limits_.concurrency = std::max(limits_.concurrency, 1);
   limits_.per_host = std::max(limits_.per_host, 1);
@@ -92,6 +100,13 @@ Fetcher::Impl::Impl(asio::io_context& io, Limits limits) : io_(io), limits_(limi
   curl_multi_setopt(multi_.get(), CURLMOPT_SOCKETDATA, this);
   curl_multi_setopt(multi_.get(), CURLMOPT_TIMERFUNCTION, &Impl::on_timer);
   curl_multi_setopt(multi_.get(), CURLMOPT_TIMERDATA, this);
+  // One multi handle means one connection cache and one DNS cache for every transfer:
+  // keep-alive connections and resolved names are reused across sources. HTTP/2
+  // multiplexing lets several feeds of one host share a connection; the connection
+  // limits mirror ours so curl never opens more than the queue would allow.
+  curl_multi_setopt(multi_.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  curl_multi_setopt(multi_.get(), CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(limits_.per_host));
+  curl_multi_setopt(multi_.get(), CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(limits_.concurrency));
 }
 
 Fetcher::Impl::~Impl() {
@@ -103,6 +118,7 @@ Fetcher::Impl::~Impl() {
   for (auto& [fd, w] : watches_) w->descriptor.release();
   watches_.clear();
   timer_.cancel();
+  spacing_timer_.cancel();
 }
 
 void Fetcher::Impl::fetch(FetchRequest req, std::function<void(FetchResult)> done) {
@@ -134,16 +150,44 @@ void Fetcher::Impl::deliver(std::function<void(FetchResult)> done, FetchResult r
 // FIFO per host, but a host at its limit does not hold back the requests for other hosts
 // queued behind it.
 void Fetcher::Impl::start_queued() {
+  const auto now = std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::time_point> earliest_wait;
   for (auto it = queue_.begin(); it != queue_.end();) {
-    if (transfers_.size() >= static_cast<std::size_t>(limits_.concurrency)) return;
+    if (transfers_.size() >= static_cast<std::size_t>(limits_.concurrency)) break;
     if (per_host_[it->host] >= limits_.per_host) {
       ++it;
       continue;
+    }
+    if (limits_.host_delay.count() > 0) {
+      auto free = host_free_at_.find(it->host);
+      if (free != host_free_at_.end() && free->second > now) {
+        if (!earliest_wait || free->second < *earliest_wait) earliest_wait = free->second;
+        ++it;
+        continue;
+      }
+      host_free_at_[it->host] = now + limits_.host_delay;
     }
     Pending pending = std::move(*it);
     it = queue_.erase(it);
     start(std::move(pending));
   }
+  if (host_free_at_.size() > 4 * static_cast<std::size_t>(limits_.concurrency)) {
+    std::erase_if(host_free_at_, [now](const auto& kv) { return kv.second <= now; });
+  }
+  if (earliest_wait) wake_at(*earliest_wait);
+}
+
+// A queued request held back only by its host's spacing needs a timer: no transfer
+// finishing is guaranteed to call start_queued() again in time.
+void Fetcher::Impl::wake_at(std::chrono::steady_clock::time_point when) {
+  if (spacing_wake_ && *spacing_wake_ <= when && *spacing_wake_ > std::chrono::steady_clock::now()) return;
+  spacing_wake_ = when;
+  spacing_timer_.expires_at(when);
+  spacing_timer_.async_wait([this, alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
+    if (ec == asio::error::operation_aborted || alive.expired()) return;
+    spacing_wake_.reset();
+    start_queued();
+  });
 }
 
 void Fetcher::Impl::start(Pending pending) {

@@ -57,6 +57,14 @@ Status Transfer::start() {
   curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(req_.max_bytes));
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &Transfer::on_body);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, this);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Transfer::on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, this);
+  // HTTP/2 where the server offers it (ALPN); a transfer to a host that already has a
+  // connection being set up waits for it and multiplexes rather than opening another.
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  // Proxies come from http_proxy / https_proxy / no_proxy, which libcurl reads itself as
+  // long as CURLOPT_PROXY is left unset: nothing here may set it.
   return Status::ok();
 }
 
@@ -71,12 +79,54 @@ size_t Transfer::on_body(char* data, size_t size, size_t count, void* self) {
   return n;
 }
 
+// Called for every header line of every answer in the chain, the status line first:
+// enough to know which hop answered what (curl keeps only the last one's code).
+size_t Transfer::on_header(char* data, size_t size, size_t count, void* self) {
+  auto* t = static_cast<Transfer*>(self);
+  const size_t n = size * count;
+  std::string_view line(data, n);
+  if (line.size() > 12 && line.substr(0, 5) == "HTTP/") {
+    const auto space = line.find(' ');
+    int status = 0;
+    for (std::size_t i = space + 1; i < line.size() && i < space + 4; ++i) {
+      if (line[i] < '0' || line[i] > '9') break;
+      status = status * 10 + (line[i] - '0');
+    }
+    char* asked = nullptr;
+    curl_easy_getinfo(t->easy_.get(), CURLINFO_EFFECTIVE_URL, &asked);
+    std::string url = asked ? asked : t->req_.url;
+    // An interim answer (100 Continue, a proxy's CONNECT 200) is followed by the real one
+    // for the same URL: keep only the last.
+    if (!t->hops_.empty() && t->hops_.back().url == url) {
+      t->hops_.back().status = status;
+    } else {
+      t->hops_.push_back(Hop{status, std::move(url)});
+    }
+  }
+  return n;
+}
+
 // Headers of the last response only (request -1): a redirect's ETag must not be stored as
 // the feed's validator.
 std::optional<std::string> Transfer::final_header(const char* name) const {
   curl_header* header = nullptr;
   if (curl_easy_header(easy_.get(), name, 0, CURLH_HEADER, -1, &header) != CURLHE_OK || !header) return std::nullopt;
   return std::string(header->value);
+}
+
+void Transfer::read_hints(FetchResult& result, long http_status) const {
+  result.permanent_redirect = permanent_redirect_target(hops_);
+  const Timestamp now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  const auto date = final_header("Date");
+  const auto as_view = [](const std::optional<std::string>& s) {
+    return s ? std::optional<std::string_view>(*s) : std::nullopt;
+  };
+  if (http_status == 429 || http_status == 503) {
+    if (auto value = final_header("Retry-After")) result.retry_after = parse_retry_after(*value, as_view(date), now);
+  }
+  const auto cache_control = final_header("Cache-Control");
+  const auto expires = final_header("Expires");
+  result.fresh_for = freshness(as_view(cache_control), as_view(expires), as_view(date), now);
 }
 
 Status Transfer::transport_error(CURLcode code) const {
@@ -111,6 +161,7 @@ FetchResult Transfer::finish(CURLcode code) {
   if (content_type) result.content_type = content_type;
   result.etag = final_header("ETag");
   result.last_modified = final_header("Last-Modified");
+  read_hints(result, http_status);
 
   if (http_status == 304) {
     result.not_modified = true;

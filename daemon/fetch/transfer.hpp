@@ -6,9 +6,11 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "feedd/fetch.hpp"
 #include "fetch/curl_handles.hpp"
+#include "fetch/response_hints.hpp"
 
 namespace feedd::fetch {
 
@@ -32,6 +34,8 @@ class Transfer {
 
  private:
   static size_t on_body(char* data, size_t size, size_t count, void* self);
+  static size_t on_header(char* data, size_t size, size_t count, void* self);
+  void read_hints(FetchResult& result, long http_status) const;
   std::optional<std::string> final_header(const char* name) const;
   Status transport_error(CURLcode code) const;
 
@@ -41,6 +45,7 @@ class Transfer {
   EasyPtr easy_;
   SlistPtr headers_;
   std::string body_;
+  std::vector<Hop> hops_;  // every answer of the redirect chain, in order
   bool too_large_ = false;
   char error_[CURL_ERROR_SIZE] = {};
   std::chrono::steady_clock::time_point started_;

@@ -20,6 +20,7 @@
 #include "feedd/schedule.hpp"
 #include "feedd/serve.hpp"
 #include "feedd/store.hpp"
+#include "dedup/sha256.hpp"
 #include "pipeline/entry_filter.hpp"
 
 namespace feedd {
@@ -39,12 +40,23 @@ struct SourceOutcome {
   enum class Kind { kFetched, kNotModified, kFailed } kind = Kind::kFailed;
   ApplyStats stats;
   Validators validators;
+  // What the schedule learns from this fetch (hints of the answer and the document).
+  FetchOutcome schedule;
+  std::optional<std::string> body_hash;  // of a 200 body now stored
 };
 
 std::string self_url(const OutputSettings& output) {
   std::string link = output.link;
   if (!link.empty() && link.back() != '/') link += '/';
   return link + "feed.atom";
+}
+
+SourceOutcome failed_outcome() { return {SourceOutcome::Kind::kFailed, {}, {}, {}, {}}; }
+
+// What the feed itself says about how often to ask it (RSS ttl, sy:updatePeriod,
+// skipHours, skipDays).
+void read_declared_schedule(const FeedMeta& feed, FetchOutcome& outcome) {
+  if (feed.ttl_minutes && *feed.ttl_minutes > 0) outcome.declared_interval = std::chrono::minutes(*feed.ttl_minutes);
 }
 
 }  // namespace
@@ -54,7 +66,8 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
       : io(io_context),
         config(std::move(cfg)),
         clock(std::move(clk)),
-        fetcher(io, Fetcher::Limits{config.daemon.concurrency, config.daemon.per_host}),
+        fetcher(io, Fetcher::Limits{config.daemon.concurrency, config.daemon.per_host,
+                                    std::chrono::milliseconds(config.daemon.host_delay)}),
         poll_timer(io),
         http(io, cache) {
     for (const Source& source : config.sources) {
@@ -77,6 +90,7 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
   std::map<std::string, Source> sources;
   std::map<std::string, pipeline::EntryFilter> filters;
   std::map<std::string, Validators> validators;
+  std::map<std::string, SourceHttpState> http_states;  // mirrors the store, on the io thread
   Schedule schedule;
   bool polling = false;
   bool stopping = false;
@@ -98,6 +112,9 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
   std::optional<WorkGuard> busy;
 
   void fetch_source(const Source& source);
+  bool is_gone(const std::string& url) const;
+  void learn_from_answer(const std::string& url, const FetchResult& result);
+  void save_http_state(const std::string& url);
   void on_fetched(const std::string& url, FetchResult result);
   void on_outcome(const std::string& url, const SourceOutcome& outcome);
   void request_render(std::function<void()> then = {});
@@ -123,6 +140,12 @@ Status Aggregator::open() {
   auto states = impl_->store->source_states();
   if (!states.ok()) return states.status();
   for (const SourceState& state : *states) impl_->validators[state.url] = {state.etag, state.last_modified};
+  auto http_states = impl_->store->source_http_states();
+  if (!http_states.ok()) return http_states.status();
+  for (SourceHttpState& state : *http_states) {
+    const std::string url = state.url;
+    impl_->http_states[url] = std::move(state);
+  }
   // The stored stories are served from the first second, before any fetch.
   impl_->render_now();
   return Status::ok();
@@ -145,7 +168,7 @@ void Aggregator::run_once(std::function<void(const PassSummary&)> done) {
   self.pass->started = std::chrono::steady_clock::now();
   self.pass->done = std::move(done);
   for (const auto& [url, source] : self.sources) {
-    if (!source.enabled) continue;
+    if (!source.enabled || self.is_gone(url)) continue;
     ++self.pass->summary.sources;
     ++self.pass->pending;
   }
@@ -161,7 +184,7 @@ void Aggregator::run_once(std::function<void(const PassSummary&)> done) {
     return;
   }
   for (const auto& [url, source] : self.sources) {
-    if (source.enabled) self.fetch_source(source);
+    if (source.enabled && !self.is_gone(url)) self.fetch_source(source);
   }
 }
 
@@ -182,9 +205,15 @@ void Aggregator::start_polling() {
       for (const SourceState& state : *states) {
         if (state.last_fetch) last_fetch[state.url] = *state.last_fetch;
       }
+      std::map<std::string, Timestamp> next_fetch;
+      for (const auto& [url, state] : self->http_states) {
+        if (state.next_fetch) next_fetch[url] = *state.next_fetch;
+      }
       std::vector<Source> list;
-      for (const auto& [url, source] : self->sources) list.push_back(source);
-      self->schedule.set_sources(list, self->clock(), last_fetch);
+      for (const auto& [url, source] : self->sources) {
+        if (!self->is_gone(url)) list.push_back(source);
+      }
+      self->schedule.set_sources(list, self->clock(), last_fetch, std::nullopt, next_fetch);
       self->arm_poll_timer();
     });
   });
@@ -227,9 +256,56 @@ void Aggregator::stop(std::function<void()> done, std::chrono::seconds grace) {
   });
 }
 
+bool Aggregator::Impl::is_gone(const std::string& url) const {
+  auto it = http_states.find(url);
+  return it != http_states.end() && it->second.gone;
+}
+
+void Aggregator::Impl::save_http_state(const std::string& url) {
+  SourceHttpState state = http_states[url];
+  state.url = url;
+  asio::post(store_thread, [weak = weak_from_this(), state = std::move(state)] {
+    auto self = weak.lock();
+    if (!self) return;
+    if (Status s = self->store->save_source_http_state(state); !s.is_ok()) spdlog::error("{}: {}", state.url, s.to_string());
+  });
+}
+
+// The address rules (README, "HTTP"): a permanent redirect seen on two successive fetches
+// moves the source; a temporary one never does; 410 retires it.
+void Aggregator::Impl::learn_from_answer(const std::string& url, const FetchResult& result) {
+  SourceHttpState& state = http_states[url];
+  const SourceHttpState before = state;
+  if (result.http_status == 410) {
+    state.gone = true;
+    spdlog::warn("{}: 410 Gone: no longer polled (change its url in the config to revive it)", url);
+  } else if (result.status.is_ok()) {
+    const std::string& asked = state.current_url ? *state.current_url : url;
+    if (result.permanent_redirect && *result.permanent_redirect != asked) {
+      if (state.redirect_candidate == result.permanent_redirect) {
+        spdlog::info("{}: moved permanently to {} (seen on two fetches in a row); fetching that from now on", url,
+                     *result.permanent_redirect);
+        state.current_url = *result.permanent_redirect == url ? std::nullopt : result.permanent_redirect;
+        state.redirect_candidate.reset();
+      } else {
+        state.redirect_candidate = result.permanent_redirect;
+      }
+    } else {
+      state.redirect_candidate.reset();
+    }
+  }
+  if (state.gone != before.gone || state.current_url != before.current_url ||
+      state.redirect_candidate != before.redirect_candidate) {
+    save_http_state(url);
+  }
+}
+
 void Aggregator::Impl::fetch_source(const Source& source) {
   FetchRequest request;
   request.url = source.url;
+  if (auto it = http_states.find(source.url); it != http_states.end() && it->second.current_url) {
+    request.url = *it->second.current_url;
+  }
   if (auto it = validators.find(source.url); it != validators.end()) {
     request.etag = it->second.etag;
     request.last_modified = it->second.last_modified;
@@ -237,7 +313,7 @@ void Aggregator::Impl::fetch_source(const Source& source) {
   request.timeout = config.daemon.timeout;
   request.connect_timeout = std::min(config.daemon.timeout, std::chrono::seconds(10));
   request.max_bytes = config.daemon.max_bytes;
-  request.user_agent = config.daemon.user_agent;
+  request.user_agent = source.user_agent.empty() ? config.daemon.user_agent : source.user_agent;
   ++in_flight;
   fetcher.fetch(std::move(request), [weak = weak_from_this(), url = source.url](FetchResult result) {
     if (auto self = weak.lock()) self->on_fetched(url, std::move(result));
@@ -252,30 +328,52 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
     });
   };
   const Timestamp now = clock();
+  learn_from_answer(url, result);
+  FetchOutcome hints;
+  hints.retry_after = result.retry_after;
+  hints.fresh_for = result.fresh_for;
+  hints.gone = is_gone(url);
   if (!result.status.is_ok()) {
-    spdlog::warn("{}: {}", url, result.status.to_string());
-    asio::post(store_thread, [weak, url, result = std::move(result), now, report] {
+    if (result.retry_after) {
+      spdlog::warn("{}: {} (host asks to wait {} s)", url, result.status.to_string(), result.retry_after->count());
+    } else {
+      spdlog::warn("{}: {}", url, result.status.to_string());
+    }
+    hints.success = false;
+    asio::post(store_thread, [weak, url, result = std::move(result), now, report, hints] {
       auto self = weak.lock();
       if (!self) return;
       if (Status s = self->store->record_failure(url, result.http_status, result.status.to_string(), now); !s.is_ok())
         spdlog::error("{}: {}", url, s.to_string());
-      report({SourceOutcome::Kind::kFailed, {}, {}});
+      SourceOutcome outcome = failed_outcome();
+      outcome.schedule = hints;
+      report(outcome);
     });
     return;
   }
+  std::optional<std::string> body_hash;
+  if (!result.not_modified) {
+    // Servers that ignore validators send the same bytes again: same hash, no parse.
+    body_hash = dedup::sha256_hex(result.body);
+    if (auto it = http_states.find(url); it != http_states.end() && it->second.body_hash == body_hash) {
+      result.not_modified = true;
+      result.body.clear();
+    }
+  }
   if (result.not_modified) {
     spdlog::debug("{}: not modified", url);
-    asio::post(store_thread, [weak, url, status = result.http_status, now, report] {
+    hints.new_stories = 0;
+    asio::post(store_thread, [weak, url, status = result.http_status, now, report, hints] {
       auto self = weak.lock();
       if (!self) return;
       if (Status s = self->store->record_not_modified(url, status, now); !s.is_ok())
         spdlog::error("{}: {}", url, s.to_string());
-      report({SourceOutcome::Kind::kNotModified, {}, {}});
+      report({SourceOutcome::Kind::kNotModified, {}, {}, hints, {}});
     });
     return;
   }
   const pipeline::EntryFilter* filter = &filters.at(url);
-  asio::post(parse_pool, [weak, url, result = std::move(result), now, report, filter]() mutable {
+  asio::post(parse_pool, [weak, url, result = std::move(result), now, report, filter, hints, body_hash]() mutable {
     auto parsed = parse_feed(result.body, result.content_type, result.final_url.empty() ? url : result.final_url);
     auto self = weak.lock();
     if (!self) return;
@@ -286,7 +384,7 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
         if (!self) return;
         if (Status s = self->store->record_failure(url, http_status, status.to_string(), now); !s.is_ok())
           spdlog::error("{}: {}", url, s.to_string());
-        report({SourceOutcome::Kind::kFailed, {}, {}});
+        report(failed_outcome());
       });
       return;
     }
@@ -297,20 +395,24 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
     fetched->etag = result.etag;
     fetched->last_modified = result.last_modified;
     fetched->feed = std::move(parsed).value();
+    read_declared_schedule(fetched->feed.feed, hints);
     if (!filter->empty()) {
       auto& entries = fetched->feed.entries;
       std::erase_if(entries, [filter](const Entry& e) { return !filter->keeps(e); });
     }
-    asio::post(self->store_thread, [weak, fetched, now, report] {
+    asio::post(self->store_thread, [weak, fetched, now, report, hints, body_hash] {
       auto self = weak.lock();
       if (!self) return;
       auto applied = self->store->apply_fetch(*fetched, now);
       if (!applied.ok()) {
         spdlog::error("{}: {}", fetched->source_url, applied.status().to_string());
-        report({SourceOutcome::Kind::kFailed, {}, {}});
+        report(failed_outcome());
         return;
       }
-      report({SourceOutcome::Kind::kFetched, *applied, {fetched->etag, fetched->last_modified}});
+      SourceOutcome outcome{SourceOutcome::Kind::kFetched, *applied, {fetched->etag, fetched->last_modified}, hints,
+                            body_hash};
+      outcome.schedule.new_stories = applied->new_stories + applied->new_copies;
+      report(std::move(outcome));
     });
   });
 }
@@ -321,6 +423,10 @@ void Aggregator::Impl::on_outcome(const std::string& url, const SourceOutcome& o
   if (outcome.kind == SourceOutcome::Kind::kFetched) {
     // Only now, with the entries committed, may the next fetch send these validators.
     validators[url] = outcome.validators;
+    if (outcome.body_hash) {
+      http_states[url].body_hash = outcome.body_hash;
+      if (!polling) save_http_state(url);  // polling saves it below, with the next fetch time
+    }
     const ApplyStats& s = outcome.stats;
     spdlog::info("{}: {} new, {} duplicates, {} updated, {} unchanged", url, s.new_stories, s.new_copies, s.changed,
                  s.unchanged);
@@ -350,7 +456,13 @@ void Aggregator::Impl::on_outcome(const std::string& url, const SourceOutcome& o
     }
   }
   if (polling) {
-    schedule.finished(url, clock(), success);
+    FetchOutcome learnt = outcome.schedule;
+    learnt.success = success;
+    schedule.finished(url, clock(), learnt);
+    if (auto next = schedule.due_time(url)) {
+      http_states[url].next_fetch = *next;
+      save_http_state(url);
+    }
     arm_poll_timer();
   }
   if (in_flight == 0 && on_idle) {

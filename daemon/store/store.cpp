@@ -500,4 +500,44 @@ Result<std::int64_t> Store::story_count() {
 
 int Store::schema_version() const { return impl_->schema_version; }
 
+Status Store::save_source_http_state(const SourceHttpState& state) {
+  const std::string doing = "recording fetch state of " + state.url;
+  auto stmt = impl_->statements.get(
+      "INSERT INTO sources(url, current_url, redirect_candidate, gone, body_hash, next_fetch)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+      " ON CONFLICT(url) DO UPDATE SET current_url = excluded.current_url,"
+      "   redirect_candidate = excluded.redirect_candidate, gone = excluded.gone,"
+      "   body_hash = excluded.body_hash, next_fetch = excluded.next_fetch");
+  if (!stmt.ok()) return in_context(doing, stmt.status());
+  Status status = (*stmt)
+                      ->bind(1, state.url)
+                      .bind(2, state.current_url)
+                      .bind(3, state.redirect_candidate)
+                      .bind(4, state.gone ? 1 : 0)
+                      .bind(5, state.body_hash)
+                      .bind(6, state.next_fetch)
+                      .run();
+  return status.is_ok() ? status : in_context(doing, status);
+}
+
+Result<std::vector<SourceHttpState>> Store::source_http_states() {
+  auto stmt = impl_->statements.get(
+      "SELECT url, current_url, redirect_candidate, gone, body_hash, next_fetch FROM sources ORDER BY id");
+  if (!stmt.ok()) return in_context("reading sources' fetch state", stmt.status());
+  std::vector<SourceHttpState> states;
+  for (;;) {
+    auto row = (*stmt)->step();
+    if (!row.ok()) return in_context("reading sources' fetch state", row.status());
+    if (!*row) return states;
+    SourceHttpState state;
+    state.url = (*stmt)->column_text(0);
+    state.current_url = (*stmt)->column_optional_text(1);
+    state.redirect_candidate = (*stmt)->column_optional_text(2);
+    state.gone = (*stmt)->column_int64(3) != 0;
+    state.body_hash = (*stmt)->column_optional_text(4);
+    state.next_fetch = (*stmt)->column_optional_time(5);
+    states.push_back(std::move(state));
+  }
+}
+
 }  // namespace feedd

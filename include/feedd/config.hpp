@@ -23,6 +23,10 @@ struct Source {
   std::optional<std::string> title;  // overrides the feed's own title
   std::vector<std::string> tags;
   std::chrono::seconds interval{0};  // [daemon].interval unless set
+  // Bounds on the adaptive schedule ([daemon] values unless set per source).
+  std::chrono::seconds min_interval{0};
+  std::chrono::seconds max_interval{0};
+  std::string user_agent;  // [daemon].user_agent unless set
   bool enabled = true;
   std::optional<std::string> include;  // ECMAScript regex on title + text; "(?i)" prefix = ignore case
   std::optional<std::string> exclude;
@@ -41,6 +45,12 @@ struct DaemonSettings {
   std::chrono::seconds timeout{30};
   std::uint64_t max_bytes = 16ull << 20;
   std::string user_agent = "feedd/0.1";
+  // The adaptive schedule never polls a source more often than min_interval nor less
+  // often than max_interval (failures' backoff and a server's Retry-After aside).
+  std::chrono::seconds min_interval{5 * 60};
+  std::chrono::seconds max_interval{24 * 3600};
+  // Least time between the starts of two requests to the same host.
+  std::chrono::seconds host_delay{1};
   std::chrono::seconds retention{90 * 24 * 3600};
   std::string log_level = "info";
 };

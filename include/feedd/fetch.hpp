@@ -42,6 +42,17 @@ struct FetchResult {
   std::optional<std::string> last_modified;
   std::string final_url;  // after redirects
   std::chrono::milliseconds elapsed{0};
+
+  // Where a 301 or 308 at the start of the redirect chain points (after every permanent
+  // hop in a row): the address the publisher says the feed has moved to for good. Unset
+  // when the first answer was not a permanent redirect (302, 303 and 307 never set it).
+  std::optional<std::string> permanent_redirect;
+  // 429 and 503 only: the Retry-After header (delta seconds, or an HTTP date measured
+  // against the response's Date header, else the local clock), bounded to [0, 24 h].
+  std::optional<std::chrono::seconds> retry_after;
+  // How long the answer says it stays fresh: Cache-Control max-age, else Expires minus
+  // Date; unset when it says neither (or no-cache / no-store). Bounded to [0, 24 h].
+  std::optional<std::chrono::seconds> fresh_for;
 };
 
 class Fetcher {
@@ -49,6 +60,9 @@ class Fetcher {
   struct Limits {
     int concurrency = 64;  // transfers in flight, all hosts together
     int per_host = 4;      // transfers in flight against one host
+    // Least time between the starts of two requests to the same host (politeness);
+    // a request that would start sooner waits in the queue without holding other hosts.
+    std::chrono::milliseconds host_delay{0};
   };
 
   // `io` must outlive the Fetcher. All callbacks run on `io`'s thread.

@@ -37,6 +37,17 @@ struct SourceState {
   std::string display_name() const;
 };
 
+// What fetching learnt about a source beyond its health record (fetch and schedule own
+// these; the configured URL stays the source's key whatever they say).
+struct SourceHttpState {
+  std::string url;                                // the configured URL
+  std::optional<std::string> current_url;         // where two successive permanent redirects moved it
+  std::optional<std::string> redirect_candidate;  // a permanent redirect seen on the last fetch only
+  bool gone = false;                              // answered 410: not polled until its URL changes
+  std::optional<std::string> body_hash;           // SHA-256 of the last 200 body that was parsed
+  std::optional<Timestamp> next_fetch;            // as last scheduled by `feedd run`
+};
+
 // One source that carried a story.
 struct StorySource {
   std::string url;
@@ -111,6 +122,11 @@ class Store {
   // all its sources.
   Result<std::vector<Story>> newest_stories(std::size_t limit);
   Result<std::int64_t> story_count();
+
+  // Saves every field of `state` for the source state.url (creating its row if needed).
+  Status save_source_http_state(const SourceHttpState& state);
+  // Every source's SourceHttpState, in the order the sources were first recorded.
+  Result<std::vector<SourceHttpState>> source_http_states();
 
   // Number of the newest migration applied.
   int schema_version() const;
