@@ -15,11 +15,11 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
 
 #include "feedd/config.hpp"
+#include "feedd/logging.hpp"
 #include "feedd/opml.hpp"
 #include "feedd/parse.hpp"
 #include "feedd/pipeline.hpp"
@@ -93,15 +93,6 @@ std::optional<Options> read_options(int argc, char** argv, std::string& error) {
   return o;
 }
 
-void set_up_logging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("feedd");
-  spdlog::set_default_logger(logger);
-  // Under systemd the journal stamps each line itself.
-  if (std::getenv("JOURNAL_STREAM")) spdlog::set_pattern("%l: %v");
-  else spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
-  spdlog::set_level(spdlog::level::from_str(level));
-}
-
 std::optional<feedd::Config> load_or_report(const Options& o) {
   const std::filesystem::path path = o.config ? std::filesystem::path(*o.config) : feedd::default_config_path();
   auto loaded = feedd::load_config(path);
@@ -173,7 +164,7 @@ int export_opml_command(const Options& o) {
 int once_command(const Options& o) {
   auto config = load_or_report(o);
   if (!config) return 1;
-  set_up_logging(o.log_level.value_or(config->daemon.log_level));
+  feedd::set_up_logging(o.log_level.value_or(config->daemon.log_level));
   boost::asio::io_context io;
   feedd::Aggregator aggregator(io, std::move(*config));
   if (auto s = aggregator.open(); !s.is_ok()) {
@@ -191,7 +182,7 @@ int once_command(const Options& o) {
 int run_command(const Options& o) {
   auto config = load_or_report(o);
   if (!config) return 1;
-  set_up_logging(o.log_level.value_or(config->daemon.log_level));
+  feedd::set_up_logging(o.log_level.value_or(config->daemon.log_level));
   const std::size_t source_count = config->sources.size();
   boost::asio::io_context io;
   feedd::Aggregator aggregator(io, std::move(*config));

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "support/fixture_server.hpp"
@@ -22,11 +23,11 @@ struct Ran {
 };
 
 // Runs `feedd ARGS` through the shell, capturing both streams.
-Ran run_feedd(const std::string& args, const test::TempDir& dir) {
+Ran run_feedd(const std::string& args, const test::TempDir& dir, const std::string& env = "") {
   const auto out = dir / "stdout.txt";
   const auto err = dir / "stderr.txt";
   const std::string command =
-      std::string(FEEDD_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string() + " </dev/null";
+      env + " " + std::string(FEEDD_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string() + " </dev/null";
   const int status = std::system(command.c_str());
   Ran ran;
   ran.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -165,4 +166,22 @@ TEST_CASE("feedd export-opml prints the configured sources as OPML 2.0", "[cli]"
   CHECK(ran.exit_code == 0);
   CHECK(ran.out.find("<opml version=\"2.0\">") != std::string::npos);
   CHECK(ran.out.find("xmlUrl=\"https://feeds.bbci.co.uk/news/world/rss.xml\"") != std::string::npos);
+}
+
+TEST_CASE("Under systemd every log line carries a journal priority prefix and no timestamp", "[cli]") {
+  test::TempDir dir;
+  test::write_file(dir / "a.xml", test::unrelated_rss("local", 1));
+  const auto conf = test::write_file(dir / "feeds.conf", "[daemon]\nlisten = \"\"\n[[feed]]\nurl = \"a.xml\"\n"
+                                                         "[[feed]]\nurl = \"missing.xml\"\n");
+  const Ran ran = run_feedd("once --config " + quoted(conf), dir, "JOURNAL_STREAM=8:12345");
+  CHECK(ran.exit_code == 0);
+  CHECK(ran.err.find("<6>file://") != std::string::npos);  // info: the stored source
+  CHECK(ran.err.find("<4>file://") != std::string::npos);  // warning: the missing file
+  std::istringstream lines(ran.err);
+  for (std::string line; std::getline(lines, line);) {
+    INFO(line);
+    CHECK(line.size() > 3);
+    CHECK(line[0] == '<');
+    CHECK(line.find("2026-") == std::string::npos);
+  }
 }

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "feedd/logging.hpp"
 #include "feedd/status.hpp"
 #include "feedd/time.hpp"
 
@@ -20,4 +21,13 @@ TEST_CASE("HTTP dates round-trip through IMF-fixdate", "[core]") {
   CHECK(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT").has_value());
   CHECK(parse_http_date("Sun Nov  6 08:49:37 1994").has_value());
   CHECK_FALSE(parse_http_date("yesterday").has_value());
+}
+
+TEST_CASE("Log levels map to the syslog priorities journald reads", "[core]") {
+  CHECK(journal_priority("critical") == 2);
+  CHECK(journal_priority("error") == 3);
+  CHECK(journal_priority("warning") == 4);
+  CHECK(journal_priority("info") == 6);
+  CHECK(journal_priority("debug") == 7);
+  CHECK(journal_priority("trace") == 7);
 }
