@@ -67,3 +67,25 @@ Result<ParsedFeed> parse_feed(std::string_view bytes, std::string_view content_t
 std::string to_parse_json(const ParsedFeed& feed);
 
 }  // namespace feedd
+
+namespace feedd {
+
+// What the store needs to recognise an entry it may already have: the inputs of
+// dedup::entry_identity and the content hash, each exactly as parse_feed gives them.
+struct EntryKey {
+  std::optional<std::string> id;
+  std::optional<std::string> link;
+  std::optional<std::string> title;
+  std::optional<Timestamp> published;
+  std::optional<Timestamp> updated;
+  std::string content_hash;
+};
+
+// The fast path for a document whose entries are mostly known: one key per entry that
+// parse_feed would return, in the same order, with the same values, but without
+// sanitising HTML (the hash needs only its visible text). Same errors as parse_feed.
+// Pure and thread-safe like parse_feed.
+Result<std::vector<EntryKey>> scan_feed_keys(std::string_view bytes, std::string_view content_type = {},
+                                             std::string_view url = {});
+
+}  // namespace feedd

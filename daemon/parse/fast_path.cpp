@@ -1,0 +1,526 @@
+// scan_feed_keys: the fast path for a feed whose entries the store mostly has already.
+// It reads only what identifies an entry (id, title, link, dates) and the content hash,
+// and never builds sanitised HTML when it can avoid it: the hash needs only the visible
+// text of the body, which a small exact tag-stripper produces for the plain HTML most
+// feeds carry. Anything that tag-stripper is not sure about (comments, unknown entities,
+// mis-nested or unusual elements) goes through the same sanitiser and html_to_text that
+// parse_feed uses, so the hash is always parse_feed's hash (tests/parse_test.cpp checks
+// this over every fixture, and the fuzz target over random input).
+#include <pugixml.hpp>
+
+#include <algorithm>
+#include <array>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dedup/sha256.hpp"
+#include "feedd/dedup.hpp"
+#include "feedd/parse.hpp"
+#include "feedd/sanitize.hpp"
+#include "parse/encoding.hpp"
+#include "parse/field_table.hpp"
+#include "parse/html_entities.hpp"
+#include "parse/text.hpp"
+#include "parse/url_resolver.hpp"
+#include "parse/xml_helpers.hpp"
+
+namespace feedd {
+namespace {
+
+using namespace parse;
+using namespace parse::readers;
+using E = EntryField;
+using F = FeedField;
+
+// The identity rows of rss_parser.cpp's and atom_parser.cpp's tables, same ranks and
+// readers. The body rows (summary, content) are handled below without sanitising.
+constexpr FieldRule<EntryField> kRssKeyRules[] = {
+    {Ns::kRss, "guid", E::kId, 0, trimmed},
+    {Ns::kDc, "identifier", E::kId, 1, trimmed},
+    {Ns::kRss, "title", E::kTitle, 0, plain_text},
+    {Ns::kDc, "title", E::kTitle, 1, plain_text},
+    {Ns::kRss, "link", E::kLink, 0, url},
+    {Ns::kRss, "guid", E::kLink, 1, permalink_guid},
+    {Ns::kAtom10, "link", E::kLink, 2, atom_alternate_link},
+    {Ns::kRss, "pubDate", E::kPublished, 0, date},
+    {Ns::kDc, "date", E::kPublished, 1, date},
+    {Ns::kDcTerms, "issued", E::kPublished, 2, date},
+    {Ns::kDcTerms, "modified", E::kUpdated, 0, date},
+    {Ns::kAtom10, "updated", E::kUpdated, 1, date},
+};
+constexpr FieldRule<FeedField> kRssLinkRules[] = {
+    {Ns::kRss, "link", F::kLink, 0, url},
+    {Ns::kAtom10, "link", F::kLink, 1, atom_alternate_link},
+};
+constexpr FieldRule<EntryField> kAtomKeyRules[] = {
+    {Ns::kAtom10, "id", E::kId, 0, trimmed},
+    {Ns::kAtom10, "title", E::kTitle, 0, atom_text_plain},
+    {Ns::kAtom10, "link", E::kLink, 0, atom_alternate_link},
+    {Ns::kAtom10, "published", E::kPublished, 0, date},
+    {Ns::kAtom10, "issued", E::kPublished, 1, date},
+    {Ns::kAtom10, "updated", E::kUpdated, 0, date},
+    {Ns::kAtom10, "modified", E::kUpdated, 1, date},
+};
+constexpr FieldRule<FeedField> kAtomLinkRules[] = {
+    {Ns::kAtom10, "link", F::kLink, 0, atom_alternate_link},
+};
+
+// A body candidate: which element may supply the entry's content or summary, at which
+// rank. `atom` elements are Atom text constructs, the others escaped HTML.
+struct BodyRule {
+  Ns ns;
+  std::string_view local_name;
+  bool content;  // else summary
+  int rank;
+};
+constexpr BodyRule kRssBodyRules[] = {
+    {Ns::kRss, "description", false, 0},
+    {Ns::kDc, "description", false, 1},
+    {Ns::kContent, "encoded", true, 0},
+};
+constexpr BodyRule kAtomBodyRules[] = {
+    {Ns::kAtom10, "summary", false, 0},
+    {Ns::kAtom10, "content", true, 0},
+};
+
+// ---- The exact tag-stripper -------------------------------------------------------
+
+enum class Kind { kInline, kBlock, kVoidInline, kVoidBlock };
+
+struct KnownElement {
+  std::string_view name;
+  Kind kind;
+};
+
+// Elements whose place in libxml2's tree is exactly where their tags are, as long as
+// they nest properly and no block opens inside an inline element or a paragraph (where
+// libxml2 would close elements the markup did not close). Block ones are sanitizer.cpp's
+// kBlockElements: the text gets a space at each of their boundaries.
+constexpr KnownElement kKnownElements[] = {
+    {"a", Kind::kInline},          {"abbr", Kind::kInline},      {"b", Kind::kInline},
+    {"cite", Kind::kInline},       {"code", Kind::kInline},      {"em", Kind::kInline},
+    {"i", Kind::kInline},          {"mark", Kind::kInline},      {"q", Kind::kInline},
+    {"s", Kind::kInline},          {"small", Kind::kInline},     {"span", Kind::kInline},
+    {"strong", Kind::kInline},     {"sub", Kind::kInline},       {"sup", Kind::kInline},
+    {"time", Kind::kInline},       {"u", Kind::kInline},         {"kbd", Kind::kInline},
+    {"var", Kind::kInline},        {"samp", Kind::kInline},      {"dfn", Kind::kInline},
+    {"p", Kind::kBlock},           {"div", Kind::kBlock},        {"blockquote", Kind::kBlock},
+    {"ul", Kind::kBlock},          {"ol", Kind::kBlock},         {"li", Kind::kBlock},
+    {"h1", Kind::kBlock},          {"h2", Kind::kBlock},         {"h3", Kind::kBlock},
+    {"h4", Kind::kBlock},          {"h5", Kind::kBlock},         {"h6", Kind::kBlock},
+    {"figure", Kind::kBlock},      {"figcaption", Kind::kBlock}, {"br", Kind::kVoidBlock},
+    {"hr", Kind::kVoidBlock},      {"img", Kind::kVoidInline},
+};
+
+const KnownElement* find_element(std::string_view lower_name) {
+  for (const KnownElement& element : kKnownElements)
+    if (element.name == lower_name) return &element;
+  return nullptr;
+}
+
+bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_alnum(char c) { return is_alpha(c) || (c >= '0' && c <= '9'); }
+bool is_html_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+
+// Code points libxml2 passes through from a numeric reference as they are.
+bool is_plain_code_point(std::uint32_t cp) {
+  return (cp >= 0x20 && cp < 0x7F) || (cp >= 0xA0 && cp <= 0xD7FF) || (cp >= 0xE000 && cp <= 0xFFFD) ||
+         (cp >= 0x10000 && cp <= 0x10FFFF) || cp == '\t' || cp == '\n';
+}
+
+// Reads the reference at html[i] == '&'; appends its character and advances past it.
+bool read_reference(std::string_view html, size_t& i, std::string& out) {
+  const size_t semicolon = html.find(';', i + 1);
+  if (semicolon == std::string_view::npos || semicolon - i > 10) return false;
+  const std::string_view name = html.substr(i + 1, semicolon - i - 1);
+  if (name == "amp") out += '&';
+  else if (name == "lt") out += '<';
+  else if (name == "gt") out += '>';
+  else if (name == "quot") out += '"';
+  else if (name == "nbsp") out += "\xC2\xA0";
+  else if (name.size() >= 2 && name[0] == '#') {
+    const bool hex = name[1] == 'x' || name[1] == 'X';
+    const std::string_view digits = name.substr(hex ? 2 : 1);
+    if (digits.empty() || digits.size() > 6) return false;
+    std::uint32_t cp = 0;
+    for (char c : digits) {
+      int digit;
+      if (c >= '0' && c <= '9') digit = c - '0';
+      else if (hex && c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+      else if (hex && c >= 'A' && c <= 'F') digit = c - 'A' + 10;
+      else return false;
+      cp = cp * (hex ? 16 : 10) + static_cast<std::uint32_t>(digit);
+    }
+    if (!is_plain_code_point(cp)) return false;
+    append_utf8(out, static_cast<char32_t>(cp));
+  } else {
+    return false;
+  }
+  i = semicolon + 1;
+  return true;
+}
+
+// Reads the tag at html[i] == '<' up to its '>'. Returns false for anything but a plain
+// start or end tag of a known element with well-formed attributes.
+struct Tag {
+  const KnownElement* element = nullptr;
+  bool end = false;
+  bool self_closing = false;
+};
+
+// Elements in which libxml2 closes the open element when a block starts (<p>, <h1>,
+// and the inline elements a block may not nest in).
+bool holds_phrasing_only(const KnownElement* element) {
+  return element->kind == Kind::kInline || element->name == "p" ||
+         (element->name.size() == 2 && element->name[0] == 'h' && element->name[1] >= '1' && element->name[1] <= '6');
+}
+
+bool read_tag(std::string_view html, size_t& i, Tag& tag) {
+  size_t p = i + 1;
+  if (p < html.size() && html[p] == '/') {
+    tag.end = true;
+    ++p;
+  }
+  const size_t name_start = p;
+  if (p >= html.size() || !is_alpha(html[p])) return false;
+  while (p < html.size() && is_alnum(html[p])) ++p;
+  std::array<char, 12> lower{};
+  if (p - name_start >= lower.size()) return false;
+  for (size_t k = name_start; k < p; ++k) lower[k - name_start] = static_cast<char>(html[k] | 0x20);
+  tag.element = find_element(std::string_view(lower.data(), p - name_start));
+  if (!tag.element) return false;
+  // Attributes: name, optionally = and a quoted or bare value. A quoted value may hold '>'.
+  while (p < html.size()) {
+    while (p < html.size() && is_html_space(html[p])) ++p;
+    if (p >= html.size()) return false;
+    const char c = html[p];
+    if (c == '>') {
+      i = p + 1;
+      return true;
+    }
+    if (c == '/' && p + 1 < html.size() && html[p + 1] == '>' && !tag.end) {
+      tag.self_closing = true;
+      i = p + 2;
+      return true;
+    }
+    if (tag.end || !is_alpha(c)) return false;
+    while (p < html.size() && (is_alnum(html[p]) || html[p] == '-' || html[p] == '_' || html[p] == ':')) ++p;
+    while (p < html.size() && is_html_space(html[p])) ++p;
+    if (p < html.size() && html[p] == '=') {
+      ++p;
+      while (p < html.size() && is_html_space(html[p])) ++p;
+      if (p >= html.size()) return false;
+      if (html[p] == '"' || html[p] == '\'') {
+        const size_t close = html.find(html[p], p + 1);
+        if (close == std::string_view::npos) return false;
+        p = close + 1;
+      } else {
+        const size_t start = p;
+        while (p < html.size() && !is_html_space(html[p]) && html[p] != '>' && html[p] != '"' &&
+               html[p] != '\'' && html[p] != '<' && html[p] != '=' && html[p] != '`')
+          ++p;
+        if (p == start) return false;
+      }
+      if (p < html.size() && !is_html_space(html[p]) && html[p] != '>' && html[p] != '/') return false;
+    }
+  }
+  return false;
+}
+
+// The visible text of `html` exactly as html_to_text would give it before white space is
+// collapsed, or false when the markup is outside what this reader is sure about.
+bool strip_simple_html(std::string_view html, std::string& out) {
+  std::vector<const KnownElement*> open;
+  size_t inline_depth = 0;  // open inline elements, paragraphs, headings: no block may start inside
+  size_t i = 0;
+  while (i < html.size()) {
+    const char c = html[i];
+    if (c == '<') {
+      Tag tag;
+      if (!read_tag(html, i, tag)) return false;
+      const Kind kind = tag.element->kind;
+      const bool block = kind == Kind::kBlock || kind == Kind::kVoidBlock;
+      if (tag.end) {
+        if (kind == Kind::kVoidBlock || kind == Kind::kVoidInline) return false;
+        if (open.empty() || open.back() != tag.element) return false;
+        open.pop_back();
+        if (holds_phrasing_only(tag.element)) --inline_depth;
+      } else {
+        if (block && inline_depth > 0) return false;
+        // libxml2 lets <ul> or <ol> close the other one, <pre> close <ul>, ...: inside a
+        // list only items are sure to stay where they are written.
+        if (!open.empty() && (open.back()->name == "ul" || open.back()->name == "ol") && tag.element->name != "li")
+          return false;
+        if (tag.self_closing && (kind == Kind::kBlock || kind == Kind::kInline)) {
+          // libxml2 reads <span/> as an empty element, the XML way.
+        } else if (kind == Kind::kBlock || kind == Kind::kInline) {
+          if (tag.element->name == "a" &&
+              std::find(open.begin(), open.end(), tag.element) != open.end())
+            return false;  // libxml2 closes the outer <a>
+          if (tag.element->name == "li" && (open.empty() || (open.back()->name != "ul" && open.back()->name != "ol")))
+            return false;
+          if (open.size() >= 64) return false;  // the sanitiser unwraps deep elements
+          open.push_back(tag.element);
+          if (holds_phrasing_only(tag.element)) ++inline_depth;
+        }
+      }
+      if (block) out += ' ';
+      continue;
+    }
+    if (c == '&') {
+      if (!read_reference(html, i, out)) return false;
+      continue;
+    }
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
+    if (c == '\r') {
+      out += '\n';
+    } else {
+      out += c;
+    }
+    ++i;
+  }
+  return open.empty();
+}
+
+// U+FFFE and U+FFFF are not XML characters; libxml2 reports them, so leave them to it.
+bool has_noncharacter(std::string_view text) {
+  for (size_t i = text.find('\xEF'); i != std::string_view::npos; i = text.find('\xEF', i + 1))
+    if (i + 2 < text.size() && text[i + 1] == '\xBF' && (text[i + 2] == '\xBE' || text[i + 2] == '\xBF')) return true;
+  return false;
+}
+
+constexpr size_t kMaxSimpleBody = 1 << 20;
+
+// ---- Bodies ----------------------------------------------------------------------
+
+// The text of one element's character data without a copy when it is one node.
+std::string_view character_data(pugi::xml_node node, std::string& storage) {
+  pugi::xml_node first = node.first_child();
+  if (first && !first.next_sibling() && (first.type() == pugi::node_pcdata || first.type() == pugi::node_cdata))
+    return first.value();
+  storage = all_text(node);
+  return storage;
+}
+
+std::string escape_text(std::string_view text) {
+  std::string escaped;
+  escaped.reserve(text.size());
+  for (char c : text) {
+    if (c == '&') escaped += "&amp;";
+    else if (c == '<') escaped += "&lt;";
+    else if (c == '>') escaped += "&gt;";
+    else escaped += c;
+  }
+  return escaped;
+}
+
+// The markup a body element stands for, as field_table.cpp's html and atom_text_html
+// readers see it; false when the element supplies no value (Atom base64 or src).
+bool body_markup(pugi::xml_node node, bool atom, std::string& storage, std::string_view& markup) {
+  if (!atom) {
+    markup = has_element_children(node) ? (storage = inner_xml(node)) : character_data(node, storage);
+    return true;
+  }
+  if (iequals(node.attribute("mode").value(), "base64") || node.attribute("src")) return false;
+  const std::string type = to_lower_ascii(trim(node.attribute("type").value()));
+  if (type == "html" || type == "text/html") {
+    markup = has_element_children(node) ? (storage = inner_xml(node)) : character_data(node, storage);
+  } else if (type == "xhtml" || type == "application/xhtml+xml") {
+    pugi::xml_node div;
+    for (pugi::xml_node child : node.children()) {
+      if (child.type() == pugi::node_element) {
+        div = local_name(child.name()) == "div" ? child : pugi::xml_node();
+        break;
+      }
+    }
+    storage = inner_xml(div ? div : node);
+    markup = storage;
+  } else {
+    std::string text_storage;
+    storage = escape_text(character_data(node, text_storage));
+    markup = storage;
+  }
+  return true;
+}
+
+// The visible text of the body parse_feed would keep from `node`, white space
+// collapsed; nullopt when parse_feed's sanitised value would be empty (the next
+// candidate is tried then).
+std::optional<std::string> body_text(pugi::xml_node node, bool atom, std::string_view document_url,
+                                     std::string_view page_base) {
+  std::string storage;
+  std::string_view markup;
+  if (!body_markup(node, atom, storage, markup)) return std::nullopt;
+  std::string text;
+  text.reserve(markup.size());
+  // libxml2 limits text nodes to 10 MB without HTML_PARSE_HUGE: leave big bodies to it.
+  if (markup.size() < kMaxSimpleBody && is_valid_utf8(markup) && !has_noncharacter(markup) && strip_simple_html(markup, text)) {
+    std::string collapsed = collapse_whitespace(text);
+    // Visible text survives sanitising, so the sanitised value is not empty.
+    if (!collapsed.empty()) return collapsed;
+  }
+  const std::string sanitised(trim(sanitize_html(markup, base_of(node, document_url, page_base))));
+  if (sanitised.empty()) return std::nullopt;
+  return html_to_text(sanitised);
+}
+
+struct BodyCandidate {
+  const BodyRule* rule;
+  pugi::xml_node node;
+};
+
+// Content's text, else summary's, by the rules' ranks (document order breaks ties).
+std::string entry_body_text(pugi::xml_node item, std::span<const BodyRule> rules, bool atom,
+                            std::string_view document_url, std::string_view page_base) {
+  std::vector<BodyCandidate> found;
+  for (pugi::xml_node child : item.children()) {
+    if (child.type() != pugi::node_element) continue;
+    const std::string_view local = local_name(child.name());
+    const BodyRule* match = nullptr;
+    for (const BodyRule& rule : rules)
+      if (rule.local_name == local) match = &rule;
+    if (!match) continue;
+    const Ns ns = ns_of(child);
+    for (const BodyRule& rule : rules) {
+      const bool same_ns = rule.ns == ns || (rule.ns == Ns::kAtom10 && ns == Ns::kAtom03);
+      if (same_ns && rule.local_name == local) found.push_back({&rule, child});
+    }
+  }
+  std::stable_sort(found.begin(), found.end(),
+                   [](const BodyCandidate& a, const BodyCandidate& b) { return a.rule->rank < b.rule->rank; });
+  for (bool content : {true, false})
+    for (const BodyCandidate& candidate : found)
+      if (candidate.rule->content == content)
+        if (auto text = body_text(candidate.node, atom, document_url, page_base)) return std::move(*text);
+  return {};
+}
+
+// dedup::content_hash, given the body's text rather than its HTML.
+std::string content_hash_of_text(std::string_view title, std::string_view body_text) {
+  std::string material = dedup::normalise_text(title);
+  material.push_back('\x1f');
+  material += dedup::normalise_text(body_text);
+  return dedup::sha256_hex(material);
+}
+
+// ---- Documents -------------------------------------------------------------------
+
+EntryKey key_of(Entry entry, std::string body_text) {
+  EntryKey key;
+  key.content_hash = content_hash_of_text(entry.title.value_or(""), body_text);
+  // parse_feed makes every string valid UTF-8 after hashing; so do we.
+  if (entry.id) key.id = to_valid_utf8(*entry.id);
+  if (entry.title) key.title = to_valid_utf8(*entry.title);
+  if (entry.link) key.link = to_valid_utf8(*entry.link);
+  key.published = entry.published;
+  key.updated = entry.updated;
+  return key;
+}
+
+bool is_rss_element(pugi::xml_node node, std::string_view local) {
+  return node.type() == pugi::node_element && local_name(node.name()) == local && ns_of(node) == Ns::kRss;
+}
+
+std::vector<EntryKey> scan_rss(pugi::xml_node root, std::string_view url) {
+  pugi::xml_node channel;
+  for (pugi::xml_node child : root.children())
+    if (is_rss_element(child, "channel")) channel = child;
+  const std::array<pugi::xml_node, 2> containers = {channel, root};
+  ReadContext context{std::string(url), std::string(url), "feed", nullptr};
+  const FeedMeta meta = read_feed_meta(containers, kRssLinkRules, context);
+  if (meta.link && !url_scheme(*meta.link).empty()) context.page_base = *meta.link;
+
+  std::vector<EntryKey> keys;
+  for (pugi::xml_node container : containers) {
+    for (pugi::xml_node item : container.children()) {
+      if (!is_rss_element(item, "item")) continue;
+      Entry entry = read_entry(item, kRssKeyRules, context);
+      if (!entry.id)
+        if (const std::string_view about = attribute_by_local_name(item, "about").value(); !about.empty())
+          entry.id = std::string(about);
+      std::string text = entry_body_text(item, kRssBodyRules, false, context.document_url, context.page_base);
+      keys.push_back(key_of(std::move(entry), std::move(text)));
+    }
+  }
+  return keys;
+}
+
+std::vector<EntryKey> scan_atom(pugi::xml_node root, std::string_view url) {
+  const pugi::xml_node containers[] = {root};
+  ReadContext context{std::string(url), std::string(url), "feed", nullptr};
+  const FeedMeta meta = read_feed_meta(containers, kAtomLinkRules, context);
+  if (meta.link && !url_scheme(*meta.link).empty()) context.page_base = *meta.link;
+
+  std::vector<EntryKey> keys;
+  for (pugi::xml_node child : root.children()) {
+    if (child.type() != pugi::node_element || local_name(child.name()) != "entry") continue;
+    const Ns ns = ns_of(child);
+    if (ns != Ns::kAtom10 && ns != Ns::kAtom03) continue;
+    Entry entry = read_entry(child, kAtomKeyRules, context);
+    std::string text = entry_body_text(child, kAtomBodyRules, true, context.document_url, context.page_base);
+    keys.push_back(key_of(std::move(entry), std::move(text)));
+  }
+  return keys;
+}
+
+// The slow, sure way, for what the fast path does not read itself (JSON Feed, and
+// every document parse_feed would refuse or that is not RSS or Atom).
+Result<std::vector<EntryKey>> keys_from_full_parse(std::string_view bytes, std::string_view content_type,
+                                                   std::string_view url) {
+  Result<ParsedFeed> parsed = parse_feed(bytes, content_type, url);
+  if (!parsed) return parsed.status();
+  std::vector<EntryKey> keys;
+  keys.reserve(parsed->entries.size());
+  for (Entry& entry : parsed->entries)
+    keys.push_back({std::move(entry.id), std::move(entry.link), std::move(entry.title), entry.published,
+                    entry.updated, std::move(entry.content_hash)});
+  return keys;
+}
+
+// parse_feed refuses a document whose doctype says html; rather than read the prologue
+// again, let it decide for every document with a doctype (RSS 0.91's are rare).
+bool has_doctype(std::string_view text) {
+  for (size_t i = text.find('<'); i != std::string_view::npos && i + 9 <= text.size(); i = text.find('<', i + 1)) {
+    if (text.substr(i, 4) == "<!--") {
+      i = text.find("-->", i);
+      if (i == std::string_view::npos) return false;
+    } else if (iequals(text.substr(i, 9), "<!doctype")) {
+      return true;
+    } else if (text[i + 1] != '!' && text[i + 1] != '?') {
+      return false;  // the root element: past the prologue
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<std::vector<EntryKey>> scan_feed_keys(std::string_view bytes, std::string_view content_type,
+                                             std::string_view url) {
+  std::vector<std::string> warnings;
+  DecodedDocument decoded;
+  decode_document(bytes, content_type, warnings, decoded);
+  const std::string_view text = trim(decoded.text);
+  if (text.empty() || text.front() != '<') return keys_from_full_parse(bytes, content_type, url);
+  if (has_doctype(text)) return keys_from_full_parse(bytes, content_type, url);  // maybe an HTML page
+  // The same cleaning and options as parse_feed: the tree must be the same tree. A
+  // document that needs the tolerant second pass takes parse_feed's whole way.
+  std::optional<std::string> cleaned = clean_xml_text(text, warnings);
+  pugi::xml_document doc;
+  constexpr unsigned kOptions = pugi::parse_default | pugi::parse_ws_pcdata;
+  const pugi::xml_parse_result result =
+      cleaned ? doc.load_buffer_inplace(cleaned->data(), cleaned->size(), kOptions, pugi::encoding_utf8)
+              : doc.load_buffer(text.data(), text.size(), kOptions, pugi::encoding_utf8);
+  if (!result) return keys_from_full_parse(bytes, content_type, url);
+  const pugi::xml_node root = doc.document_element();
+  const std::string_view local = local_name(root.name());
+  const std::string uri = namespace_uri(root);
+  if (local == "rss" && ns_of_uri(uri) == Ns::kRss) return scan_rss(root, url);
+  if (local == "RDF" && uri == kRdfUri) return scan_rss(root, url);
+  if (local == "feed" && (uri == kAtom10Uri || uri == kAtom03Uri)) return scan_atom(root, url);
+  return keys_from_full_parse(bytes, content_type, url);
+}
+
+}  // namespace feedd
