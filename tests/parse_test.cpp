@@ -638,3 +638,66 @@ TEST_CASE("Junk before the XML declaration, control characters and bare ampersan
                                                      "1 control character(s) removed",
                                                      "line 1: 3 bare '&' escaped"});
 }
+
+TEST_CASE("Wild RFC 822 variants are read without guessing", "[parse]") {
+  CHECK(date("mon, 09 mar 2020 08:00:00 gmt") == "2020-03-09T08:00:00Z");
+  CHECK(date("Mon,09 Mar 2020 08:00:00 GMT") == "2020-03-09T08:00:00Z");
+  CHECK(date("Mon,  9  Mar   2020   08:00:00   GMT") == "2020-03-09T08:00:00Z");
+  CHECK(date("Monday, 09 March 2020 08:00:00 GMT") == "2020-03-09T08:00:00Z");
+  CHECK(date("Mon, 09 Mar 2020 08:00:00 +01:00") == "2020-03-09T07:00:00Z");
+  CHECK(date("Mon, 09 Mar 2020 08:00:00 GMT+0100") == "2020-03-09T07:00:00Z");
+  CHECK(date("09-Mar-2020 08:00:00 GMT") == "2020-03-09T08:00:00Z");
+  CHECK(date("Mar 9 2020 8:00 PM EST") == "2020-03-10T01:00:00Z");
+  CHECK(date("Mon, 09 Mar 2020 08:00:00 CET") == "2020-03-09T07:00:00Z");
+  CHECK(date("Mon, 09 Mar 2020 08:00:00 JST") == "2020-03-08T23:00:00Z");
+}
+
+TEST_CASE("Military zones are read as RFC 822 wrote them", "[parse]") {
+  CHECK(date("Mon, 09 Mar 2020 08:00:00 Z") == "2020-03-09T08:00:00Z");
+  CHECK(date("Mon, 09 Mar 2020 08:00:00 A") == "2020-03-09T09:00:00Z");
+  CHECK(date("Mon, 09 Mar 2020 08:00:00 N") == "2020-03-09T07:00:00Z");
+  CHECK(date("Mon, 09 Mar 2020 08:00:00 M") == "2020-03-09T20:00:00Z");
+  CHECK(date("Mon, 09 Mar 2020 08:00:00 Y") == "2020-03-08T20:00:00Z");
+  CHECK(date("Mon, 09 Mar 2020 08:00:00 J") == "null");
+}
+
+TEST_CASE("asctime and ISO 8601 basic and reduced forms are read", "[parse]") {
+  CHECK(date("Mon Mar  9 08:00:00 2020") == "2020-03-09T08:00:00Z");
+  CHECK(date("Mon Mar 09 08:00:00 UTC 2020") == "2020-03-09T08:00:00Z");
+  CHECK(date("20200309T0800Z") == "2020-03-09T08:00:00Z");
+  CHECK(date("20200309T080000+0100") == "2020-03-09T07:00:00Z");
+  CHECK(date("20200309") == "2020-03-09T00:00:00Z");
+  CHECK(date("2020-03") == "2020-03-01T00:00:00Z");
+  CHECK(date("2020") == "2020-01-01T00:00:00Z");
+  CHECK(date("2020-03-09T08:00:00,5Z") == "2020-03-09T08:00:00Z");
+}
+
+TEST_CASE("Years 0 and 99999 and absurdly long numbers are not dates", "[parse]") {
+  CHECK(date("0000-01-01T00:00:00Z") == "null");
+  CHECK(date("99999-01-01T00:00:00Z") == "null");
+  CHECK(date("Mon, 09 Mar 99999 08:00:00 GMT") == "null");
+  CHECK(date("Mon, 09 Mar 0 08:00:00 GMT") == "null");
+  CHECK(date("Mon, 09 Mar 2020 99999999999999999999:00:00 GMT") == "null");
+  CHECK(date("99999999999999999999-01-01") == "null");
+}
+
+TEST_CASE("A date without a zone, before 1970 or far in the future is kept with a warning", "[parse]") {
+  const auto result = feedd::parse_feed(
+      "<rss version=\"2.0\"><channel><title>t</title>"
+      "<item><title>a</title><pubDate>2020-03-09 08:00:00</pubDate></item>"
+      "<item><title>b</title><pubDate>Thu, 01 Jan 1925 00:00:00 GMT</pubDate></item>"
+      "<item><title>c</title><pubDate>Fri, 01 Jan 2100 00:00:00 GMT</pubDate></item>"
+      "<item><title>d</title><pubDate>Mon, 09 Mar 99999 08:00:00 GMT</pubDate></item>"
+      "</channel></rss>");
+  REQUIRE(result.ok());
+  REQUIRE(result->entries.size() == 4);
+  CHECK(rfc3339(result->entries[0].published) == "2020-03-09T08:00:00Z");
+  CHECK(rfc3339(result->entries[1].published) == "1925-01-01T00:00:00Z");
+  CHECK(rfc3339(result->entries[2].published) == "2100-01-01T00:00:00Z");
+  CHECK(rfc3339(result->entries[3].published) == "null");
+  CHECK(result->warnings == std::vector<std::string>{
+                                "entry 1: date '2020-03-09 08:00:00' has no time zone; read as UTC",
+                                "entry 2: date 'Thu, 01 Jan 1925 00:00:00 GMT' is before 1970; kept",
+                                "entry 3: date 'Fri, 01 Jan 2100 00:00:00 GMT' is in the future; kept",
+                                "entry 4: unparseable date 'Mon, 09 Mar 99999 08:00:00 GMT'"});
+}

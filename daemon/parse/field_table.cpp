@@ -167,8 +167,9 @@ std::optional<FieldValue> url(const ReadContext& context, pugi::xml_node node) {
 std::optional<FieldValue> date(const ReadContext& context, pugi::xml_node node) {
   const std::string text(trim(all_text(node)));
   if (text.empty()) return std::nullopt;
-  if (auto t = parse_date(text)) return FieldValue(*t);
-  if (context.warnings) context.warnings->push_back(context.label + ": unparseable date '" + text + "'");
+  std::vector<std::string> unused;
+  if (auto t = read_field_date(text, context.label, context.now, context.warnings ? *context.warnings : unused))
+    return FieldValue(*t);
   return std::nullopt;
 }
 

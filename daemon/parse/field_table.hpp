@@ -29,6 +29,9 @@ struct ReadContext {
   std::string page_base;
   std::string label;
   std::vector<std::string>* warnings = nullptr;
+  // Only to flag dates more than a day in the future (a warning; the value is kept), so
+  // reading the wall clock here does not make the result depend on it.
+  Timestamp now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
 };
 
 using FieldValue = std::variant<std::string, Timestamp, Enclosure>;

@@ -53,9 +53,8 @@ std::optional<Timestamp> date_at(const Json& object, const char* key, const std:
                                  std::vector<std::string>& warnings) {
   auto text = string_at(object, key);
   if (!text) return std::nullopt;
-  auto t = parse_date(*text);
-  if (!t) warnings.push_back(label + ": unparseable date '" + *text + "'");
-  return t;
+  const Timestamp now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+  return read_field_date(*text, label, now, warnings);
 }
 
 // 1.0 has one "author" object, 1.1 an "authors" array; both are accepted in either.
