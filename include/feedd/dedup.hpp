@@ -2,9 +2,11 @@
 // dedup: what makes two entries the same story (ARCHITECTURE.md, "What is a story").
 // Pure functions; the store applies their decisions.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "feedd/parse.hpp"
 
@@ -41,5 +43,36 @@ struct Known {
 };
 
 Decision decide(const std::string& content_hash, const Known& known);
+
+// ---- Near duplicates (ARCHITECTURE.md: "Near duplicates") ----
+
+// The set of word 3-shingles of a story's normalised title and text (sorted, unique,
+// 64-bit hashes). `body_html` is the content, else the summary, as for content_hash.
+std::vector<std::uint64_t> shingles(std::string_view title, std::string_view body_html);
+
+// MinHash of the shingle set cut into 16 bands of 4 hashes, one key per band: two sets
+// share at least one key with a probability that rises steeply with their similarity
+// (about 0.89 at Jaccard 0.6, 0.998 at 0.75), so the store finds candidates by an indexed
+// lookup of the keys. Empty for texts too short to judge (under 12 shingles): those are
+// never merged as near duplicates.
+std::vector<std::int64_t> lsh_band_keys(const std::vector<std::uint64_t>& shingle_set);
+
+// The exact overlap of two shingle sets, measured after the band lookup.
+struct Similarity {
+  static constexpr double kMinJaccard = 0.70;
+  static constexpr double kMinContainment = 0.90;
+  static constexpr double kMinSizeRatio = 0.60;
+
+  double jaccard = 0;      // |A and B| / |A or B|
+  double containment = 0;  // |A and B| / size of the smaller set
+  double size_ratio = 0;   // smaller / larger
+
+  // Jaccard >= 0.70, or (a trimmed copy) containment >= 0.90 with a size ratio >= 0.60.
+  bool is_near_duplicate() const;
+  // The number recorded with a merge: the measure that made the decision.
+  double score() const;
+};
+
+Similarity similarity(const std::vector<std::uint64_t>& a, const std::vector<std::uint64_t>& b);
 
 }  // namespace feedd::dedup
