@@ -17,7 +17,7 @@ Timestamp at(int day, int hour = 0) {
 }
 
 StorySource source(std::string url, std::string name, std::optional<std::string> entry_link = std::nullopt) {
-  return StorySource{std::move(url), std::move(name), std::move(entry_link), at(1)};
+  return StorySource{std::move(url), std::move(name), std::move(entry_link), at(1), std::nullopt};
 }
 
 // The newer story was carried by two feeds; the older one by one, with no title or author.

@@ -29,10 +29,11 @@ std::string ConfigError::to_string() const {
 namespace {
 
 constexpr std::array<std::string_view, 3> kTopKeys = {"daemon", "output", "feed"};
-constexpr std::array<std::string_view, 5> kOutputKeys = {"title", "id", "link", "max_entries", "near_duplicates"};
 constexpr std::array<std::string_view, 14> kDaemonKeys = {
     "listen",     "database",  "output_dir", "interval",     "concurrency",  "per_host",   "timeout",
     "max_bytes",  "user_agent", "retention", "log_level",    "min_interval", "max_interval", "host_delay"};
+constexpr std::array<std::string_view, 7> kOutputKeys = {"title", "id", "link", "max_entries", "near_duplicates",
+                                                          "include", "exclude"};
 constexpr std::array<std::string_view, 10> kFeedKeys = {"url",     "title",   "tags",         "interval",     "enabled",
                                                         "include", "exclude", "min_interval", "max_interval", "user_agent"};
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
@@ -176,6 +177,8 @@ class Checker {
     if (auto v = get_string(t, "link")) o.link = *v;
     if (auto v = get_positive_int(t, "max_entries", 100000)) o.max_entries = *v;
     if (auto v = get_bool(t, "near_duplicates")) o.near_duplicates = *v;
+    o.include = get_regex(t, "include");
+    o.exclude = get_regex(t, "exclude");
   }
 
   std::optional<Source> read_feed(const toml::table& t, const DaemonSettings& d) {

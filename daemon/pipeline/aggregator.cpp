@@ -22,6 +22,7 @@
 #include "feedd/store.hpp"
 #include "dedup/sha256.hpp"
 #include "pipeline/entry_filter.hpp"
+#include "pipeline/feed_renderer.hpp"
 
 namespace feedd {
 
@@ -44,12 +45,6 @@ struct SourceOutcome {
   FetchOutcome schedule;
   std::optional<std::string> body_hash;  // of a 200 body now stored
 };
-
-std::string self_url(const OutputSettings& output) {
-  std::string link = output.link;
-  if (!link.empty() && link.back() != '/') link += '/';
-  return link + "feed.atom";
-}
 
 SourceOutcome failed_outcome() { return {SourceOutcome::Kind::kFailed, {}, {}, {}, {}}; }
 
@@ -89,6 +84,13 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
   asio::thread_pool store_thread{1};
   std::map<std::string, Source> sources;
   std::map<std::string, pipeline::EntryFilter> filters;
+  pipeline::EntryFilter output_filter{config.output};  // [output] include / exclude
+  pipeline::FeedRenderer renderer{config};
+  // Older pages are rendered on demand by this thread, from its own connection: WAL
+  // readers never wait for the writer, so neither does the HTTP server.
+  asio::thread_pool page_thread{1};
+  std::unique_ptr<Store> page_store;  // used on page_thread only
+  asio::steady_timer prune_timer{io};
   std::map<std::string, Validators> validators;
   std::map<std::string, SourceHttpState> http_states;  // mirrors the store, on the io thread
   Schedule schedule;
@@ -122,6 +124,9 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
   void arm_poll_timer();
 };
 
+  void prune_now();   // on the store thread
+  void arm_prune_timer();
+  void load_page(const PageRequest& page, std::function<void()> done);
 Aggregator::Aggregator(asio::io_context& io, Config config, Clock clock)
     : impl_(std::make_shared<Impl>(io, std::move(config), std::move(clock))) {}
 
@@ -130,9 +135,11 @@ Aggregator::~Aggregator() {
   // The pools must finish before the store they use goes away.
   impl_->parse_pool.join();
   impl_->store_thread.join();
+  impl_->prune_timer.cancel();
 }
 
 Status Aggregator::open() {
+  impl_->page_thread.join();
   auto opened = Store::open(impl_->config.daemon.database);
   if (!opened.ok()) return opened.status();
   impl_->store = std::move(opened).value();
@@ -150,6 +157,10 @@ Status Aggregator::open() {
   impl_->render_now();
   return Status::ok();
 }
+  impl_->store->set_near_duplicates(impl_->config.output.near_duplicates);
+  impl_->http.set_page_loader([weak = std::weak_ptr<Impl>(impl_)](const PageRequest& page, std::function<void()> done) {
+    if (auto self = weak.lock()) self->load_page(page, std::move(done));
+  });
 
 Status Aggregator::serve_http() {
   if (impl_->config.daemon.listen.empty()) return Status::ok();
@@ -200,6 +211,7 @@ void Aggregator::start_polling() {
     if (auto read = self->store->source_states(); read.ok()) *states = std::move(read).value();
     asio::post(self->io, [weak, states] {
       auto self = weak.lock();
+  self.arm_prune_timer();
       if (!self || self->stopping) return;
       std::map<std::string, Timestamp> last_fetch;
       for (const SourceState& state : *states) {
@@ -233,6 +245,7 @@ void Aggregator::stop(std::function<void()> done, std::chrono::seconds grace) {
     // Whatever the store thread holds is committed before we say we are done.
     asio::post(self->store_thread, [weak, done = std::move(done)]() mutable {
       auto self = weak.lock();
+  self.prune_timer.cancel();
       if (!self) return;
       asio::post(self->io, [weak, done = std::move(done)] {
         if (auto self = weak.lock()) self->busy.reset();
@@ -405,6 +418,9 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
       if (!self) return;
       auto applied = self->store->apply_fetch(*fetched, now);
       if (!applied.ok()) {
+    if (!self->output_filter.empty()) {
+      std::erase_if(fetched->feed.entries, [&self](const Entry& e) { return !self->output_filter.keeps(e); });
+    }
         spdlog::error("{}: {}", fetched->source_url, applied.status().to_string());
         report(failed_outcome());
         return;
@@ -488,17 +504,68 @@ void Aggregator::Impl::request_render(std::function<void()> then) {
 }
 
 void Aggregator::Impl::render_now() {
-  auto stories = store->newest_stories(static_cast<std::size_t>(config.output.max_entries));
-  if (!stories.ok()) {
-    spdlog::error("cannot read stories to render: {}", stories.status().to_string());
+  auto rendered = renderer.render_first_pages(*store);
+  if (!rendered.ok()) {
+    spdlog::error("cannot read stories to render: {}", rendered.status().to_string());
     return;
   }
-  RenderedFeed atom = render_atom(config.output, *stories, self_url(config.output));
-  if (Status s = write_file_atomically(config.daemon.output_dir / "feed.atom", atom.body); !s.is_ok()) {
-    spdlog::error("{}", s.to_string());
+  asio::post(io, [weak = weak_from_this(), feeds = std::move(rendered).value()]() mutable {
+    auto self = weak.lock();
+    if (!self) return;
+    for (auto& [path, feed] : feeds) self->cache.put(path, std::move(feed));
+    self->cache.clear_pages();
+  });
+}
+
+void Aggregator::Impl::prune_now() {
+  auto pruned = store->prune(clock() - config.daemon.retention);
+  if (!pruned.ok()) {
+    spdlog::error("{}", pruned.status().to_string());
+  } else if (pruned->stories_removed > 0) {
+    spdlog::info("pruned {} stories older than the retention ({} tombstones kept)", pruned->stories_removed,
+                 pruned->tombstones_added);
   }
-  asio::post(io, [weak = weak_from_this(), atom = std::move(atom)]() mutable {
-    if (auto self = weak.lock()) self->cache.put("/feed.atom", std::move(atom));
+    // The end of a pass (`feedd once`) prunes before its last render.
+    if (then) self->prune_now();
+}
+
+// `feedd run` prunes hourly; a prune that removed stories renders the feeds again.
+void Aggregator::Impl::arm_prune_timer() {
+  prune_timer.expires_after(std::chrono::hours(1));
+  prune_timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->stopping) return;
+    asio::post(self->store_thread, [weak] {
+      auto self = weak.lock();
+      if (!self) return;
+      self->prune_now();
+      self->render_now();
+    });
+    self->arm_prune_timer();
+  });
+}
+
+void Aggregator::Impl::load_page(const PageRequest& page, std::function<void()> done) {
+  asio::post(page_thread, [weak = weak_from_this(), page, done = std::move(done)]() mutable {
+    auto self = weak.lock();
+    if (!self) return;
+    if (!self->page_store) {
+      auto opened = Store::open(self->config.daemon.database);
+      if (!opened.ok()) spdlog::error("{}", opened.status().to_string());
+      if (opened.ok()) self->page_store = std::move(opened).value();
+    }
+    std::optional<RenderedFeed> rendered;
+    if (self->page_store) {
+      auto result = self->renderer.render_page(*self->page_store, page);
+      if (!result.ok()) spdlog::error("{}", result.status().to_string());
+      if (result.ok()) rendered = std::move(result).value();
+    }
+    asio::post(self->io, [weak, page, rendered = std::move(rendered), done = std::move(done)]() mutable {
+      auto self = weak.lock();
+      if (!self) return;
+      if (rendered) self->cache.put_page(page_key(page.path, page.cursor), std::move(*rendered));
+      done();
+    });
   });
 }
 

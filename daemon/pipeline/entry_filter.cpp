@@ -18,6 +18,8 @@ std::optional<std::regex> compile(const std::optional<std::string>& pattern) {
 }  // namespace
 
 EntryFilter::EntryFilter(const Source& source) : include_(compile(source.include)), exclude_(compile(source.exclude)) {}
+EntryFilter::EntryFilter(const OutputSettings& output)
+    : include_(compile(output.include)), exclude_(compile(output.exclude)) {}
 
 bool EntryFilter::keeps(const Entry& entry) const {
   if (empty()) return true;

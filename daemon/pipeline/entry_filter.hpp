@@ -14,6 +14,8 @@ class EntryFilter {
  public:
   // The patterns were validated by config; "(?i)" at the start means ignore case.
   explicit EntryFilter(const Source& source);
+  // The [output] filter, applied to every source's entries.
+  explicit EntryFilter(const OutputSettings& output);
 
   // Whether the entry passes: matches `include` (when set) and not `exclude` (when set),
   // on its title and the plain text of its content or summary.

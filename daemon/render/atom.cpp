@@ -1,12 +1,10 @@
 // Atom 1.0 (RFC 4287) rendering of the unified feed.
 
-#include <pugixml.hpp>
-
 #include <algorithm>
 
 #include "feedd/render.hpp"
-#include "render/etag.hpp"
 #include "render/text.hpp"
+#include "render/xml_writer.hpp"
 
 namespace feedd {
 
@@ -15,53 +13,12 @@ namespace {
 constexpr const char* kAtomNamespace = "http://www.w3.org/2005/Atom";
 constexpr const char* kAtomContentType = "application/atom+xml; charset=utf-8";
 
-class StringWriter : public pugi::xml_writer {
- public:
-  explicit StringWriter(std::string& out) : out_(out) {}
-  void write(const void* data, std::size_t size) override { out_.append(static_cast<const char*>(data), size); }
+using render::add_link;
+using render::add_text;
+using render::set_attribute;
 
- private:
-  std::string& out_;
-};
-
-// Every string that reaches the document goes through xml_safe: pugixml escapes markup
-// but passes control characters and broken UTF-8 straight through.
-pugi::xml_node add_text(pugi::xml_node parent, const char* name, std::string_view text) {
-  pugi::xml_node node = parent.append_child(name);
-  node.text().set(render::xml_safe(text).c_str());
-  return node;
-}
-
-void set_attribute(pugi::xml_node node, const char* name, std::string_view value) {
-  node.append_attribute(name).set_value(render::xml_safe(value).c_str());
-}
-
-pugi::xml_node add_link(pugi::xml_node parent, std::string_view rel, std::string_view href) {
-  pugi::xml_node link = parent.append_child("link");
-  set_attribute(link, "rel", rel);
-  set_attribute(link, "href", href);
-  return link;
-}
-
-Timestamp newest_update(const std::vector<Story>& stories) {
-  Timestamp newest{};
-  for (const Story& story : stories) newest = std::max(newest, story.updated);
-  return newest;
-}
-
-// Feed readers rarely show <source> or rel="via", so when several feeds carried a story
-// their names also go into the text a person reads.
-std::string sources_note_html(const Story& story) {
-  std::string note = "<p>Also published by: ";
-  for (std::size_t i = 0; i < story.sources.size(); ++i) {
-    const StorySource& source = story.sources[i];
-    if (i > 0) note += ", ";
-    note += "<a href=\"" + render::escape_html(source.entry_link.value_or(source.url)) + "\">" +
-            render::escape_html(source.name) + "</a>";
-  }
-  note += "</p>";
-  return note;
-}
+using render::newest_update;
+using render::sources_note_html;
 
 void add_body(pugi::xml_node entry, const Story& story) {
   std::optional<std::string> summary = story.summary;
@@ -87,7 +44,10 @@ void add_entry(pugi::xml_node feed, const Story& story) {
   set_attribute(add_text(entry, "title", story.title.value_or("(untitled)")), "type", "text");
   if (story.link) add_link(entry, "alternate", *story.link);
   for (std::size_t i = 1; i < story.sources.size(); ++i) {
-    set_attribute(add_link(entry, "via", story.sources[i].url), "title", story.sources[i].name);
+    pugi::xml_node via = add_link(entry, "via", story.sources[i].url);
+    set_attribute(via, "title", story.sources[i].name);
+    // Why feedd merged this copy (RFC 4287 allows foreign attributes on links).
+    if (story.sources[i].merge_reason) set_attribute(via, "feedd:merged", *story.sources[i].merge_reason);
   }
   for (const Enclosure& enclosure : story.enclosures) {
     pugi::xml_node link = add_link(entry, "enclosure", enclosure.url);
@@ -111,30 +71,59 @@ void add_entry(pugi::xml_node feed, const Story& story) {
 
 RenderedFeed render_atom(const OutputSettings& output, const std::vector<Story>& stories,
                          std::string_view self_url) {
+  return render_atom(output, stories, FeedLinks{std::string(self_url), std::nullopt});
+}
+
+RenderedFeed render_atom(const OutputSettings& output, const std::vector<Story>& stories, const FeedLinks& links) {
   pugi::xml_document doc;
-  pugi::xml_node declaration = doc.append_child(pugi::node_declaration);
-  declaration.append_attribute("version").set_value("1.0");
-  declaration.append_attribute("encoding").set_value("utf-8");
+  render::add_declaration(doc);
 
   const Timestamp updated = newest_update(stories);
   pugi::xml_node feed = doc.append_child("feed");
   feed.append_attribute("xmlns").set_value(kAtomNamespace);
+  feed.append_attribute("xmlns:feedd").set_value(render::kFeeddNamespace);
   add_text(feed, "id", output.id);
   set_attribute(add_text(feed, "title", output.title), "type", "text");
   add_link(feed, "alternate", output.link);
-  set_attribute(add_link(feed, "self", self_url), "type", "application/atom+xml");
+  set_attribute(add_link(feed, "self", links.self_url), "type", "application/atom+xml");
+  if (links.next_url) set_attribute(add_link(feed, "next", *links.next_url), "type", "application/atom+xml");
   add_text(feed, "updated", format_rfc3339(updated));
   add_text(feed.append_child("author"), "name", "feedd");
   set_attribute(add_text(feed, "generator", "feedd"), "version", FEEDD_VERSION);
   for (const Story& story : stories) add_entry(feed, story);
 
   RenderedFeed rendered;
-  StringWriter writer(rendered.body);
-  doc.save(writer, "  ", pugi::format_default, pugi::encoding_utf8);
+  rendered.body = render::to_string(doc);
   rendered.content_type = kAtomContentType;
-  rendered.etag = render::strong_etag(rendered.body);
   rendered.last_modified = updated;
+  finish_render(rendered);
   return rendered;
+}
+
+std::string_view extension(OutputFormat format) {
+  switch (format) {
+    case OutputFormat::kAtom: return "atom";
+    case OutputFormat::kRss: return "rss";
+    case OutputFormat::kJson: return "json";
+  }
+  return "atom";
+}
+
+std::optional<OutputFormat> format_for_extension(std::string_view name) {
+  for (OutputFormat format : kAllOutputFormats) {
+    if (extension(format) == name) return format;
+  }
+  return std::nullopt;
+}
+
+RenderedFeed render_feed(OutputFormat format, const OutputSettings& output, const std::vector<Story>& stories,
+                         const FeedLinks& links) {
+  switch (format) {
+    case OutputFormat::kAtom: return render_atom(output, stories, links);
+    case OutputFormat::kRss: return render_rss(output, stories, links);
+    case OutputFormat::kJson: return render_json_feed(output, stories, links);
+  }
+  return render_atom(output, stories, links);
 }
 
 }  // namespace feedd

@@ -78,4 +78,24 @@ std::string escape_html(std::string_view text) {
   return out;
 }
 
+Timestamp newest_update(const std::vector<Story>& stories) {
+  Timestamp newest{};
+  for (const Story& story : stories) newest = std::max(newest, story.updated);
+  return newest;
+}
+
+// Feed readers rarely show <source> or rel="via", so when several feeds carried a story
+// their names also go into the text a person reads.
+std::string sources_note_html(const Story& story) {
+  std::string note = "<p>Also published by: ";
+  for (std::size_t i = 0; i < story.sources.size(); ++i) {
+    const StorySource& source = story.sources[i];
+    if (i > 0) note += ", ";
+    note += "<a href=\"" + render::escape_html(source.entry_link.value_or(source.url)) + "\">" +
+            render::escape_html(source.name) + "</a>";
+  }
+  note += "</p>";
+  return note;
+}
+
 }  // namespace feedd::render

@@ -3,6 +3,9 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "feedd/store.hpp"
 
 namespace feedd::render {
 
@@ -13,5 +16,15 @@ std::string xml_safe(std::string_view text);
 
 // `text` with &, <, > and " escaped, for HTML text and attribute values.
 std::string escape_html(std::string_view text);
+
+// The namespace of feedd's own extension attributes and elements in Atom and RSS.
+inline constexpr const char* kFeeddNamespace = "https://feedd.invalid/ns/1";
+
+// The newest `updated` among the stories (the epoch when there are none).
+Timestamp newest_update(const std::vector<Story>& stories);
+
+// Feed readers rarely show <source> or rel="via", so when several feeds carried a story
+// their names also go into the text a person reads: "<p>Also published by: ...</p>".
+std::string sources_note_html(const Story& story);
 
 }  // namespace feedd::render

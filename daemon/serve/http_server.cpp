@@ -47,7 +47,8 @@ bool is_http_parse_error(const beast::error_code& ec) {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const FeedCache& cache) : stream_(std::move(socket)), cache_(cache) {}
+  Session(tcp::socket socket, const FeedCache& cache, std::shared_ptr<const PageLoader> loader)
+      : stream_(std::move(socket)), cache_(cache), loader_(std::move(loader)) {}
 
   void start() { do_read(); }
 
@@ -87,7 +88,20 @@ class Session : public std::enable_shared_from_this<Session> {
       auto [it, inserted] = headers.emplace(std::move(name), std::string(field.value()));
       if (!inserted) it->second += ", " + std::string(field.value());
     }
-    HttpAnswer result = handle_request(to_std(request.method_string()), to_std(request.target()), headers, cache_);
+    std::string method(to_std(request.method_string()));
+    std::string target(to_std(request.target()));
+    // An older page not rendered yet: the loader renders it elsewhere and calls back on
+    // the io thread; meanwhile the loop serves everyone else.
+    if (const auto page = page_request(target);
+        page && loader_ && *loader_ && cache_.get(page->path) && !cache_.get(page_key(page->path, page->cursor))) {
+      (*loader_)(*page, [self = shared_from_this(), method = std::move(method), target = std::move(target),
+                         headers = std::move(headers), version = request.version(),
+                         keep_alive = request.keep_alive()] {
+        self->send(handle_request(method, target, headers, self->cache_), version, keep_alive);
+      });
+      return;
+    }
+    HttpAnswer result = handle_request(method, target, headers, cache_);
     send(std::move(result), request.version(), request.keep_alive());
   }
 
@@ -153,6 +167,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool linger_after_write_ = false;
   std::array<char, 4096> discard_{};
   const FeedCache& cache_;
+  std::shared_ptr<const PageLoader> loader_;
 };
 
 struct HostPort {
@@ -235,7 +250,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       });
       return;
     }
-    auto session = std::make_shared<Session>(std::move(socket), cache);
+    auto session = std::make_shared<Session>(std::move(socket), cache, loader);
     std::erase_if(sessions, [](const std::weak_ptr<Session>& s) { return s.expired(); });
     sessions.push_back(session);
     session->start();
@@ -260,10 +275,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::uint16_t port = 0;
   bool stopped = false;
   std::vector<std::weak_ptr<Session>> sessions;
+  std::shared_ptr<const PageLoader> loader;
 };
 
 HttpServer::HttpServer(boost::asio::io_context& io, const FeedCache& cache)
     : impl_(std::make_shared<Impl>(io, cache)) {}
+
+void HttpServer::set_page_loader(PageLoader loader) {
+  impl_->loader = std::make_shared<const PageLoader>(std::move(loader));
+}
 
 // Runs on the io thread or after the loop stopped, so closing here races nothing.
 HttpServer::~HttpServer() { impl_->close_all(); }

@@ -1,6 +1,7 @@
 // handle_request: the HTTP semantics of serving cached feeds (RFC 9110 conditional
 // requests), free of sockets so that tests can call it directly.
 
+#include <cctype>
 #include <optional>
 
 #include "feedd/serve.hpp"
@@ -47,10 +48,40 @@ bool none_match_matches(std::string_view field, std::string_view etag) {
   return false;
 }
 
+// Whether Accept-Encoding lists gzip (or "*") with a non-zero quality.
+bool accepts_gzip(const Headers& headers) {
+  const auto field = header(headers, "accept-encoding");
+  if (!field) return false;
+  std::string_view rest = *field;
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    const std::size_t semicolon = item.find(';');
+    std::string_view coding = item.substr(0, semicolon);
+    while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
+    std::string lower(coding);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower != "gzip" && lower != "x-gzip" && lower != "*") continue;
+    if (semicolon == std::string_view::npos) return true;
+    std::string_view params = item.substr(semicolon + 1);
+    const std::size_t q = params.find("q=");
+    if (q == std::string_view::npos) return true;
+    // "q=0", "q=0.0", "q=0.000" refuse; anything else accepts.
+    std::string_view value = params.substr(q + 2);
+    value = value.substr(0, value.find_first_of(" \t;"));
+    return value.find_first_not_of("0.") != std::string_view::npos;
+  }
+  return false;
+}
+
 bool not_modified(const Headers& headers, const RenderedFeed& feed) {
-  // A client that sends both is trusted on its ETag alone (RFC 9110 13.2.2).
+  // A client that sends both is trusted on its ETag alone (RFC 9110 13.2.2). Either
+  // representation's tag names the same render, so either one validates.
   if (const auto if_none_match = header(headers, "if-none-match")) {
-    return none_match_matches(*if_none_match, feed.etag);
+    return none_match_matches(*if_none_match, feed.etag) ||
+           (!feed.gzip_etag.empty() && none_match_matches(*if_none_match, feed.gzip_etag));
   }
   if (const auto if_modified_since = header(headers, "if-modified-since")) {
     const std::optional<Timestamp> since = parse_http_date(*if_modified_since);
@@ -69,20 +100,24 @@ HttpAnswer text_answer(int status, std::string body, bool head) {
 }
 
 HttpAnswer feed_answer(const RenderedFeed& feed, const Headers& headers, bool head) {
+  const bool gzip = !feed.gzip_body.empty() && accepts_gzip(headers);
   HttpAnswer answer;
-  answer.headers = {{"ETag", feed.etag},
+  answer.headers = {{"ETag", gzip ? feed.gzip_etag : feed.etag},
                     {"Last-Modified", format_http_date(feed.last_modified)},
                     // Readers may keep a copy but must revalidate it: a conditional request
                     // costs us a 304 and them nothing.
-                    {"Cache-Control", "no-cache"}};
+                    {"Cache-Control", "no-cache"},
+                    {"Vary", "Accept-Encoding"}};
   if (not_modified(headers, feed)) {
     answer.status = 304;
     return answer;
   }
   answer.status = 200;
+  const std::string& body = gzip ? feed.gzip_body : feed.body;
   answer.headers.emplace_back("Content-Type", feed.content_type);
-  answer.headers.emplace_back("Content-Length", std::to_string(feed.body.size()));
-  if (!head) answer.body = feed.body;
+  if (gzip) answer.headers.emplace_back("Content-Encoding", "gzip");
+  answer.headers.emplace_back("Content-Length", std::to_string(body.size()));
+  if (!head) answer.body = body;
   return answer;
 }
 
@@ -98,7 +133,8 @@ HttpAnswer handle_request(std::string_view method, std::string_view target, cons
   }
   const std::string_view path = target.substr(0, target.find_first_of("?#"));
   if (path == "/healthz") return text_answer(200, "ok\n", head);
-  const std::shared_ptr<const RenderedFeed> feed = cache.get(path);
+  const std::optional<PageRequest> page = page_request(target);
+  const std::shared_ptr<const RenderedFeed> feed = page ? cache.get(page_key(page->path, page->cursor)) : cache.get(path);
   if (!feed) return text_answer(404, "not found\n", head);
   return feed_answer(*feed, headers, head);
 }

@@ -1,6 +1,8 @@
 #include "feedd/store.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdio>
 #include <limits>
 #include <unordered_map>
 #include <unordered_set>
@@ -73,20 +75,28 @@ SourceState read_source_state(const Statement& row) {
   return state;
 }
 
-// The newest stories; the same ordering (and LIMIT ?1) feeds kStorySourcesSql.
-constexpr const char* kNewestStoriesSql =
+// One page of stories, newest first, strictly older than the cursor (?2, ?3): a row-value
+// comparison, so the index stories_newest_first seeks straight to the cursor.
+// ?4 (NULL for all) keeps the stories carried by a source tagged so.
+constexpr const char* kStoriesPageSql =
     "SELECT id, uid, content_hash, title, link, summary, content, authors, categories, enclosures,"
-    " published, updated, first_seen FROM stories ORDER BY sort_time DESC, id DESC LIMIT ?1";
+    " published, updated, first_seen, sort_time FROM stories"
+    " WHERE (sort_time, id) < (?2, ?3)"
+    "   AND (?4 IS NULL OR EXISTS (SELECT 1 FROM entries e JOIN sources s ON s.id = e.source_id,"
+    "        json_each(s.tags) AS t WHERE e.story_id = stories.id AND t.value = ?4))"
+    " ORDER BY sort_time DESC, id DESC LIMIT ?1";
 
-// Every source of the newest ?1 stories in one query. A source that carried one story
-// under two identities is listed once (its earliest entry: SQLite takes the bare columns
-// from the MIN() row). The origin first, then by when each source first carried it.
+// Every source of the stories whose ids are in the JSON array ?1, in one query. A source
+// that carried one story under two identities is listed once (its earliest entry: SQLite
+// takes the bare columns from the MIN() row). The origin first, then by when each source
+// first carried it.
 constexpr const char* kStorySourcesSql =
     "SELECT e.story_id, s.url, s.title, s.feed_title, e.entry_link, MIN(e.first_seen),"
-    "       e.source_id = st.origin_source_id AS is_origin"
-    " FROM (SELECT id, origin_source_id FROM stories ORDER BY sort_time DESC, id DESC LIMIT ?1) AS st"
+    "       e.source_id = st.origin_source_id AS is_origin, e.merge_reason"
+    " FROM stories st"
     " JOIN entries e ON e.story_id = st.id"
     " JOIN sources s ON s.id = e.source_id"
+    " WHERE st.id IN (SELECT value FROM json_each(?1))"
     " GROUP BY e.story_id, e.source_id"
     " ORDER BY e.story_id, is_origin DESC, MIN(e.first_seen), e.source_id";
 
@@ -105,6 +115,7 @@ Story read_story(const Statement& row) {
   story.published = row.column_optional_time(10);
   story.updated = row.column_time(11);
   story.first_seen = row.column_time(12);
+  story.sort_time = row.column_time(13);
   return story;
 }
 
@@ -118,6 +129,8 @@ StorySource read_story_source(const Statement& row) {
   source.name = names.display_name();
   source.entry_link = row.column_optional_text(4);
   source.first_seen = row.column_time(5);
+  // The origin's own entry may carry a reason from an earlier story it once joined.
+  if (row.column_int64(6) == 0) source.merge_reason = row.column_optional_text(7);
   return source;
 }
 
@@ -125,7 +138,35 @@ StorySource read_story_source(const Statement& row) {
 struct StoredEntry {
   std::string content_hash;
   std::int64_t story_id = 0;
+  bool from_origin = false;  // the entry is its story's origin entry
 };
+
+constexpr const char* kSameHashReason = "same content hash";
+
+std::string near_duplicate_reason(double score) {
+  char text[48];
+  std::snprintf(text, sizeof text, "near duplicate (score %.2f)", score);
+  return text;
+}
+
+std::string ids_json(const std::vector<Story>& stories) {
+  std::string json = "[";
+  for (const Story& story : stories) {
+    if (json.size() > 1) json += ',';
+    json += std::to_string(story.id);
+  }
+  return json + "]";
+}
+
+template <typename Int>
+std::string ints_json(const std::vector<Int>& values) {
+  std::string json = "[";
+  for (Int value : values) {
+    if (json.size() > 1) json += ',';
+    json += std::to_string(value);
+  }
+  return json + "]";
+}
 
 }  // namespace
 
@@ -137,8 +178,16 @@ struct Store::Impl {
   db::DatabaseHandle db;  // declared before `statements`: statements finalize first
   db::StatementCache statements;
   int schema_version = 0;
+  bool near_duplicates = true;
+  std::chrono::seconds near_window = std::chrono::hours(24 * 7);
 
   Status configure();
+  Result<bool> is_tombstoned(std::int64_t source_id, const std::string& identity, const std::string& content_hash);
+  Result<std::optional<std::pair<std::int64_t, double>>> near_duplicate_of(const std::vector<std::int64_t>& keys,
+                                                                            const std::vector<std::uint64_t>& shingles,
+                                                                            Timestamp now);
+  Status store_band_keys(std::int64_t story_id, const std::vector<std::int64_t>& keys);
+  Status vacuum();
   Result<std::int64_t> record_fetched_source(const FetchedFeed& fetched, Timestamp now);
   Result<std::optional<StoredEntry>> stored_entry(std::int64_t source_id, const std::string& identity);
   Result<std::optional<std::int64_t>> story_with_hash(const std::string& content_hash);
@@ -146,16 +195,27 @@ struct Store::Impl {
                                     const std::string& identity, const Entry& entry, Timestamp now);
   Status update_story(std::int64_t story_id, const Entry& entry, Timestamp now);
   Status insert_entry(std::int64_t source_id, const std::string& identity, std::int64_t story_id,
-                      const Entry& entry, Timestamp now);
+                      const Entry& entry, Timestamp now, const std::optional<std::string>& merge_reason = {});
   Status repoint_entry(std::int64_t source_id, const std::string& identity, std::int64_t story_id,
                        const Entry& entry);
   Status apply_entry(std::int64_t source_id, const std::string& source_url, const std::string& identity,
                      const Entry& entry, Timestamp now, ApplyStats& stats);
-  Status attach_sources(std::vector<Story>& stories, std::size_t limit);
+  Status attach_sources(std::vector<Story>& stories);
 };
 
 Status Store::Impl::configure() {
   sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
+  // Incremental auto-vacuum can only be chosen before the first table exists; files made
+  // by an older feedd are converted by prune() the first time it frees much (see vacuum).
+  {
+    auto tables = Statement::prepare(db.get(), "SELECT COUNT(*) FROM sqlite_master");
+    if (!tables.ok()) return tables.status();
+    auto row = tables->step();
+    if (!row.ok()) return row.status();
+    if (*row && tables->column_int64(0) == 0) {
+      if (Status s = db::exec(db.get(), "PRAGMA auto_vacuum = INCREMENTAL"); !s.is_ok()) return s;
+    }
+  }
   // WAL: readers (the HTTP side's own connection) never block the writer, and a commit
   // is one append to the log. synchronous=NORMAL syncs the log only at checkpoints, not
   // at every commit: a killed process loses nothing committed, and a power loss can drop
@@ -197,13 +257,16 @@ Result<std::int64_t> Store::Impl::record_fetched_source(const FetchedFeed& fetch
 }
 
 Result<std::optional<StoredEntry>> Store::Impl::stored_entry(std::int64_t source_id, const std::string& identity) {
-  auto stmt = statements.get("SELECT content_hash, story_id FROM entries WHERE source_id = ?1 AND identity = ?2");
+  auto stmt = statements.get(
+      "SELECT e.content_hash, e.story_id, s.origin_source_id = e.source_id FROM entries e"
+      " JOIN stories s ON s.id = e.story_id WHERE e.source_id = ?1 AND e.identity = ?2");
   if (!stmt.ok()) return stmt.status();
   (*stmt)->bind(1, source_id).bind(2, identity);
   auto row = (*stmt)->step();
   if (!row.ok()) return row.status();
   if (!*row) return std::optional<StoredEntry>();
-  return std::optional<StoredEntry>(StoredEntry{(*stmt)->column_text(0), (*stmt)->column_int64(1)});
+  return std::optional<StoredEntry>(
+      StoredEntry{(*stmt)->column_text(0), (*stmt)->column_int64(1), (*stmt)->column_int64(2) != 0});
 }
 
 Result<std::optional<std::int64_t>> Store::Impl::story_with_hash(const std::string& content_hash) {
@@ -266,10 +329,10 @@ Status Store::Impl::update_story(std::int64_t story_id, const Entry& entry, Time
 }
 
 Status Store::Impl::insert_entry(std::int64_t source_id, const std::string& identity, std::int64_t story_id,
-                                 const Entry& entry, Timestamp now) {
+                                 const Entry& entry, Timestamp now, const std::optional<std::string>& merge_reason) {
   auto stmt = statements.get(
-      "INSERT INTO entries(source_id, identity, story_id, content_hash, entry_link, first_seen)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+      "INSERT INTO entries(source_id, identity, story_id, content_hash, entry_link, first_seen, merge_reason)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   if (!stmt.ok()) return stmt.status();
   return (*stmt)
       ->bind(1, source_id)
@@ -278,7 +341,54 @@ Status Store::Impl::insert_entry(std::int64_t source_id, const std::string& iden
       .bind(4, entry.content_hash)
       .bind(5, entry.link)
       .bind(6, now)
+      .bind(7, merge_reason)
       .run();
+}
+
+Result<bool> Store::Impl::is_tombstoned(std::int64_t source_id, const std::string& identity,
+                                        const std::string& content_hash) {
+  auto stmt = statements.get(
+      "SELECT EXISTS (SELECT 1 FROM pruned_entries WHERE source_id = ?1 AND identity = ?2)"
+      "    OR EXISTS (SELECT 1 FROM pruned_hashes WHERE content_hash = ?3)");
+  if (!stmt.ok()) return stmt.status();
+  (*stmt)->bind(1, source_id).bind(2, identity).bind(3, content_hash);
+  auto row = (*stmt)->step();
+  if (!row.ok()) return row.status();
+  return (*stmt)->column_int64(0) != 0;
+}
+
+Result<std::optional<std::pair<std::int64_t, double>>> Store::Impl::near_duplicate_of(
+    const std::vector<std::int64_t>& keys, const std::vector<std::uint64_t>& shingles, Timestamp now) {
+  using Found = std::optional<std::pair<std::int64_t, double>>;
+  if (keys.empty()) return Found();
+  // The band index gives the few stories sharing a band; only they are compared exactly.
+  auto stmt = statements.get(
+      "SELECT DISTINCT s.id, s.title, COALESCE(s.content, s.summary, '') FROM story_bands b"
+      " JOIN stories s ON s.id = b.story_id"
+      " WHERE b.band_key IN (SELECT value FROM json_each(?1)) AND s.first_seen >= ?2");
+  if (!stmt.ok()) return stmt.status();
+  (*stmt)->bind(1, ints_json(keys)).bind(2, now - near_window);
+  Found best;
+  for (;;) {
+    auto row = (*stmt)->step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    const auto theirs = dedup::shingles((*stmt)->column_text(1), (*stmt)->column_text(2));
+    const dedup::Similarity similar = dedup::similarity(shingles, theirs);
+    if (!similar.is_near_duplicate()) continue;
+    if (!best || similar.score() > best->second) best = std::make_pair((*stmt)->column_int64(0), similar.score());
+  }
+  return best;
+}
+
+Status Store::Impl::store_band_keys(std::int64_t story_id, const std::vector<std::int64_t>& keys) {
+  auto clear = statements.get("DELETE FROM story_bands WHERE story_id = ?1");
+  if (!clear.ok()) return clear.status();
+  if (Status s = (*clear)->bind(1, story_id).run(); !s.is_ok()) return s;
+  auto insert = statements.get(
+      "INSERT INTO story_bands(band_key, story_id) SELECT value, ?2 FROM json_each(?1)");
+  if (!insert.ok()) return insert.status();
+  return (*insert)->bind(1, ints_json(keys)).bind(2, story_id).run();
 }
 
 Status Store::Impl::repoint_entry(std::int64_t source_id, const std::string& identity, std::int64_t story_id,
@@ -306,19 +416,45 @@ Status Store::Impl::apply_entry(std::int64_t source_id, const std::string& sourc
   if (*stored) known.hash_for_identity = (*stored)->content_hash;
   known.hash_known = owner->has_value();
 
-  switch (dedup::decide(entry.content_hash, known)) {
+  const dedup::Decision decision = dedup::decide(entry.content_hash, known);
+  if (decision == dedup::Decision::kNewStory || decision == dedup::Decision::kNewCopy) {
+    // A story pruned for its age stays gone while its source (or any other) still lists it.
+    auto pruned = is_tombstoned(source_id, identity, entry.content_hash);
+    if (!pruned.ok()) return pruned.status();
+    if (*pruned) {
+      ++stats.unchanged;
+      return Status::ok();
+    }
+  }
+  switch (decision) {
     case dedup::Decision::kUnchanged:
       ++stats.unchanged;
       return Status::ok();
     case dedup::Decision::kNewStory: {
+      std::vector<std::uint64_t> shingles;
+      std::vector<std::int64_t> keys;
+      if (near_duplicates) {
+        shingles = dedup::shingles(entry.title.value_or(""), entry.content ? *entry.content : entry.summary.value_or(""));
+        keys = dedup::lsh_band_keys(shingles);
+        auto similar = near_duplicate_of(keys, shingles, now);
+        if (!similar.ok()) return similar.status();
+        if (*similar) {
+          ++stats.new_copies;
+          return insert_entry(source_id, identity, (*similar)->first, entry, now,
+                              near_duplicate_reason((*similar)->second));
+        }
+      }
       auto story_id = insert_story(source_id, source_url, identity, entry, now);
       if (!story_id.ok()) return story_id.status();
       ++stats.new_stories;
+      if (!keys.empty()) {
+        if (Status s = store_band_keys(*story_id, keys); !s.is_ok()) return s;
+      }
       return insert_entry(source_id, identity, *story_id, entry, now);
     }
     case dedup::Decision::kNewCopy:
       ++stats.new_copies;
-      return insert_entry(source_id, identity, **owner, entry, now);
+      return insert_entry(source_id, identity, **owner, entry, now, std::string(kSameHashReason));
     case dedup::Decision::kChanged:
       break;
   }
@@ -335,18 +471,29 @@ Status Store::Impl::apply_entry(std::int64_t source_id, const std::string& sourc
     }
     return repoint_entry(source_id, identity, **owner, entry);
   }
+  // A copy's own edits (a near duplicate re-edited by its republisher) do not rewrite the
+  // story its origin tells; the origin's edits do.
+  if (!(*stored)->from_origin) {
+    ++stats.unchanged;
+    return repoint_entry(source_id, identity, (*stored)->story_id, entry);
+  }
   Status status = update_story((*stored)->story_id, entry, now);
   if (!status.is_ok()) return status;
   ++stats.changed;
+  if (near_duplicates) {
+    const auto keys = dedup::lsh_band_keys(
+        dedup::shingles(entry.title.value_or(""), entry.content ? *entry.content : entry.summary.value_or("")));
+    if (Status s = store_band_keys((*stored)->story_id, keys); !s.is_ok()) return s;
+  }
   return repoint_entry(source_id, identity, (*stored)->story_id, entry);
 }
 
-Status Store::Impl::attach_sources(std::vector<Story>& stories, std::size_t limit) {
+Status Store::Impl::attach_sources(std::vector<Story>& stories) {
   std::unordered_map<std::int64_t, Story*> by_id;
   for (Story& story : stories) by_id.emplace(story.id, &story);
   auto stmt = statements.get(kStorySourcesSql);
   if (!stmt.ok()) return stmt.status();
-  (*stmt)->bind(1, sql_limit(limit));
+  (*stmt)->bind(1, ids_json(stories));
   for (;;) {
     auto row = (*stmt)->step();
     if (!row.ok()) return row.status();
@@ -465,29 +612,119 @@ Result<std::vector<SourceState>> Store::source_states() {
 }
 
 Result<std::vector<Story>> Store::newest_stories(std::size_t limit) {
-  const std::string doing = "listing newest stories";
-  std::vector<Story> stories;
-  if (limit == 0) return stories;
+  StoryQuery query;
+  query.limit = limit;
+  auto page = stories_page(query);
+  if (!page.ok()) return page.status();
+  return std::move(page->stories);
+}
+
+Result<StoryPage> Store::stories_page(const StoryQuery& query) {
+  const std::string doing = "listing stories";
+  StoryPage page;
+  if (query.limit == 0) return page;
   // One snapshot for both queries, so a writer on another connection can't slip a story
   // in between the stories and their sources.
   auto txn = Transaction::begin(impl_->db.get(), Transaction::Mode::kRead);
   if (!txn.ok()) return in_context(doing, txn.status());
   {
-    auto stmt = impl_->statements.get(kNewestStoriesSql);
+    auto stmt = impl_->statements.get(kStoriesPageSql);
     if (!stmt.ok()) return in_context(doing, stmt.status());
-    (*stmt)->bind(1, sql_limit(limit));
+    const StoryCursor before = query.before.value_or(
+        StoryCursor{std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::max()});
+    // One more than asked: its presence says whether a next page exists.
+    (*stmt)->bind(1, sql_limit(query.limit) == std::numeric_limits<std::int64_t>::max() ? sql_limit(query.limit)
+                                                                                       : sql_limit(query.limit) + 1)
+        .bind(2, before.sort_time)
+        .bind(3, before.id)
+        .bind(4, query.tag);
     for (;;) {
       auto row = (*stmt)->step();
       if (!row.ok()) return in_context(doing, row.status());
       if (!*row) break;
-      stories.push_back(read_story(**stmt));
+      page.stories.push_back(read_story(**stmt));
     }
   }
-  Status status = impl_->attach_sources(stories, limit);
+  if (page.stories.size() > query.limit) {
+    page.stories.resize(query.limit);
+    const Story& last = page.stories.back();
+    page.next = StoryCursor{last.sort_time.time_since_epoch().count(), last.id};
+  }
+  Status status = impl_->attach_sources(page.stories);
   if (!status.is_ok()) return in_context(doing, status);
   status = txn->commit();
   if (!status.is_ok()) return in_context(doing, status);
-  return stories;
+  return page;
+}
+
+void Store::set_near_duplicates(bool on, std::chrono::seconds window) {
+  impl_->near_duplicates = on;
+  impl_->near_window = window;
+}
+
+Result<PruneStats> Store::prune(Timestamp cutoff) {
+  const std::string doing = "pruning stories";
+  PruneStats stats;
+  {
+    auto txn = Transaction::begin(impl_->db.get(), Transaction::Mode::kWrite);
+    if (!txn.ok()) return in_context(doing, txn.status());
+    auto count = impl_->statements.get("SELECT COUNT(*) FROM stories WHERE first_seen < ?1");
+    if (!count.ok()) return in_context(doing, count.status());
+    (*count)->bind(1, cutoff);
+    auto row = (*count)->step();
+    if (!row.ok()) return in_context(doing, row.status());
+    stats.stories_removed = static_cast<int>((*count)->column_int64(0));
+    if (stats.stories_removed == 0) return stats;
+    const int before = sqlite3_total_changes(impl_->db.get());
+    // Tombstones first: the identity of every entry and every content hash of the old
+    // stories, then the rows themselves (entries before stories: foreign keys).
+    for (const char* sql : {
+             "INSERT OR IGNORE INTO pruned_entries(source_id, identity)"
+             " SELECT e.source_id, e.identity FROM entries e JOIN stories s ON s.id = e.story_id WHERE s.first_seen < ?1",
+             "INSERT OR IGNORE INTO pruned_hashes(content_hash)"
+             " SELECT e.content_hash FROM entries e JOIN stories s ON s.id = e.story_id WHERE s.first_seen < ?1"
+             " UNION SELECT content_hash FROM stories WHERE first_seen < ?1",
+         }) {
+      auto stmt = impl_->statements.get(sql);
+      if (!stmt.ok()) return in_context(doing, stmt.status());
+      if (Status s = (*stmt)->bind(1, cutoff).run(); !s.is_ok()) return in_context(doing, s);
+    }
+    stats.tombstones_added = sqlite3_total_changes(impl_->db.get()) - before;
+    for (const char* sql : {
+             "DELETE FROM entries WHERE story_id IN (SELECT id FROM stories WHERE first_seen < ?1)",
+             "DELETE FROM story_bands WHERE story_id IN (SELECT id FROM stories WHERE first_seen < ?1)",
+             "DELETE FROM stories WHERE first_seen < ?1",
+         }) {
+      auto stmt = impl_->statements.get(sql);
+      if (!stmt.ok()) return in_context(doing, stmt.status());
+      if (Status s = (*stmt)->bind(1, cutoff).run(); !s.is_ok()) return in_context(doing, s);
+    }
+    if (Status s = txn->commit(); !s.is_ok()) return in_context(doing, s);
+  }
+  if (Status s = impl_->vacuum(); !s.is_ok()) return in_context(doing, s);
+  return stats;
+}
+
+Status Store::Impl::vacuum() {
+  auto pragma_value = [this](const char* sql) -> Result<std::int64_t> {
+    auto stmt = Statement::prepare(db.get(), sql);
+    if (!stmt.ok()) return stmt.status();
+    auto row = stmt->step();
+    if (!row.ok()) return row.status();
+    return *row ? stmt->column_int64(0) : 0;
+  };
+  auto mode = pragma_value("PRAGMA auto_vacuum");
+  if (!mode.ok()) return mode.status();
+  if (*mode == 2) return db::exec(db.get(), "PRAGMA incremental_vacuum");
+  // A file made before feedd chose incremental auto-vacuum (or by another tool): its free
+  // pages are reused by new stories, so it does not grow past its peak; once half of it is
+  // free, one VACUUM (atomic, a rewrite of the file) converts it for good.
+  auto free_pages = pragma_value("PRAGMA freelist_count");
+  auto pages = pragma_value("PRAGMA page_count");
+  if (!free_pages.ok()) return free_pages.status();
+  if (!pages.ok()) return pages.status();
+  if (*free_pages * 2 < *pages) return Status::ok();
+  return db::exec(db.get(), "PRAGMA auto_vacuum = INCREMENTAL; VACUUM");
 }
 
 Result<std::int64_t> Store::story_count() {
@@ -499,6 +736,22 @@ Result<std::int64_t> Store::story_count() {
 }
 
 int Store::schema_version() const { return impl_->schema_version; }
+
+std::string StoryCursor::to_string() const { return std::to_string(sort_time) + "-" + std::to_string(id); }
+
+std::optional<StoryCursor> StoryCursor::parse(std::string_view text) {
+  // sort_time may be negative (a story dated before 1970), so the separator is the last '-'.
+  const std::size_t dash = text.rfind('-');
+  if (dash == std::string_view::npos || dash == 0) return std::nullopt;
+  StoryCursor cursor;
+  const auto read = [](std::string_view digits, std::int64_t& out) {
+    if (digits.empty()) return false;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
+    return ec == std::errc() && end == digits.data() + digits.size();
+  };
+  if (!read(text.substr(0, dash), cursor.sort_time) || !read(text.substr(dash + 1), cursor.id)) return std::nullopt;
+  return cursor;
+}
 
 Status Store::save_source_http_state(const SourceHttpState& state) {
   const std::string doing = "recording fetch state of " + state.url;

@@ -61,6 +61,9 @@ struct OutputSettings {
   std::string link = "http://127.0.0.1:8080/";
   int max_entries = 200;
   bool near_duplicates = true;
+  // Like a source's include / exclude, applied to the entries of every source.
+  std::optional<std::string> include;
+  std::optional<std::string> exclude;
 };
 
 struct Config {

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,15 +20,33 @@
 
 namespace feedd {
 
-// The rendered answers by path ("/feed.atom"). Used on the io thread only.
+// A request for an older page of a feed: "/feed.atom?before=CURSOR".
+struct PageRequest {
+  std::string path;    // "/feed.atom"
+  std::string cursor;  // as the client sent it (percent-decoding is not needed: cursors are digits and '-')
+};
+// The page a target asks for, if it has a "before" query parameter.
+std::optional<PageRequest> page_request(std::string_view target);
+// The FeedCache key of an older page: "/feed.atom?before=CURSOR".
+std::string page_key(std::string_view path, std::string_view cursor);
+
+// The rendered answers by key: the path for first pages ("/feed.atom"), page_key() for
+// older pages. Used on the io thread only.
 class FeedCache {
  public:
+  // Older pages are rendered on demand and kept up to this many; a new render of the
+  // first pages drops them all (the store changed, so might they).
+  static constexpr std::size_t kMaxPages = 512;
+
   void put(std::string path, RenderedFeed feed);
-  // nullptr when nothing is rendered for that path.
-  std::shared_ptr<const RenderedFeed> get(std::string_view path) const;
+  void put_page(std::string key, RenderedFeed feed);
+  void clear_pages();
+  // nullptr when nothing is rendered for that key.
+  std::shared_ptr<const RenderedFeed> get(std::string_view key) const;
 
  private:
   std::map<std::string, std::shared_ptr<const RenderedFeed>, std::less<>> feeds_;
+  std::map<std::string, std::shared_ptr<const RenderedFeed>, std::less<>> pages_;
 };
 
 struct HttpAnswer {
@@ -36,15 +56,23 @@ struct HttpAnswer {
 };
 
 // The whole request-to-answer logic, apart from any socket: GET and HEAD of cached feeds
-// with ETag / Last-Modified and 304s, 404 for unknown paths, 405 for other methods.
+// (older pages by page_key) with ETag / Last-Modified and 304s, the gzip copy for
+// clients that accept it (Vary: Accept-Encoding), 404 for unknown paths, 405 for other
+// methods.
 // `headers` holds the request's header fields with lower-case names.
 HttpAnswer handle_request(std::string_view method, std::string_view target,
                           const std::map<std::string, std::string>& headers, const FeedCache& cache);
+
+// Renders an older page that is not cached yet, off the io thread, puts it in the cache,
+// and then calls `done` on the io thread. The server waits for it without blocking.
+using PageLoader = std::function<void(const PageRequest& page, std::function<void()> done)>;
 
 class HttpServer {
  public:
   // `io` and `cache` must outlive the server.
   HttpServer(boost::asio::io_context& io, const FeedCache& cache);
+  // Without a loader, pages not in the cache are 404.
+  void set_page_loader(PageLoader loader);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

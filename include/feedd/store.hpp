@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "feedd/config.hpp"
@@ -54,6 +55,9 @@ struct StorySource {
   std::string name;                       // SourceState::display_name()
   std::optional<std::string> entry_link;  // the link this source gave the story
   Timestamp first_seen;
+  // Why this source's entry joined a story another source brought first: "same content
+  // hash" or "near duplicate (score 0.93)". Empty for the origin.
+  std::optional<std::string> merge_reason;
 };
 
 struct Story {
@@ -70,6 +74,7 @@ struct Story {
   std::optional<Timestamp> published;
   Timestamp updated;     // last time its content changed (first_seen until then)
   Timestamp first_seen;  // when feedd first stored it
+  Timestamp sort_time;   // its place in the feed: trusted published time, else first seen
   std::vector<StorySource> sources;  // every source that carried it; the origin first
 };
 
@@ -80,6 +85,33 @@ struct FetchedFeed {
   std::optional<std::string> etag;
   std::optional<std::string> last_modified;
   ParsedFeed feed;
+};
+
+// A place in the feed's order (sort_time, then id, newest first): a page "before" a
+// cursor holds the stories strictly older than it, so the page stays the same while new
+// stories arrive on top. Written "<sort_time unix seconds>-<story id>".
+struct StoryCursor {
+  std::int64_t sort_time = 0;
+  std::int64_t id = 0;
+  std::string to_string() const;
+  static std::optional<StoryCursor> parse(std::string_view text);
+  friend bool operator==(const StoryCursor&, const StoryCursor&) = default;
+};
+
+struct StoryQuery {
+  std::size_t limit = 0;
+  std::optional<StoryCursor> before;  // none: the newest page
+  std::optional<std::string> tag;     // only stories carried by a source with this tag
+};
+
+struct StoryPage {
+  std::vector<Story> stories;       // newest first, each with all its sources
+  std::optional<StoryCursor> next;  // the cursor of the next older page, if there is one
+};
+
+struct PruneStats {
+  int stories_removed = 0;
+  int tombstones_added = 0;  // identities and hashes kept so the stories never return
 };
 
 struct ApplyStats {
@@ -122,6 +154,21 @@ class Store {
   // all its sources.
   Result<std::vector<Story>> newest_stories(std::size_t limit);
   Result<std::int64_t> story_count();
+
+  // One page of the feed: `query.limit` stories, newest first, older than `query.before`.
+  Result<StoryPage> stories_page(const StoryQuery& query);
+
+  // Near-duplicate collapsing (ARCHITECTURE.md): when on (the default, window 7 days), a
+  // new story whose text is a near copy of a story first seen within `window` before it
+  // joins that story instead. Off: only identical content hashes collapse.
+  void set_near_duplicates(bool on, std::chrono::seconds window = std::chrono::hours(24 * 7));
+
+  // Removes the stories first seen before `cutoff` (a story's age counts from when feedd
+  // stored it, so an old-dated item fetched today is not dropped at once), with
+  // their entries; what identified them (each source's identity and each content hash)
+  // stays as a tombstone, so a source that still lists the story never brings it back as
+  // new. Then returns freed pages to the file system (incremental vacuum).
+  Result<PruneStats> prune(Timestamp cutoff);
 
   // Saves every field of `state` for the source state.url (creating its row if needed).
   Status save_source_http_state(const SourceHttpState& state);
