@@ -701,3 +701,43 @@ TEST_CASE("A date without a zone, before 1970 or far in the future is kept with 
                                 "entry 3: date 'Fri, 01 Jan 2100 00:00:00 GMT' is in the future; kept",
                                 "entry 4: unparseable date 'Mon, 09 Mar 99999 08:00:00 GMT'"});
 }
+
+TEST_CASE("Podcast, Media RSS, FeedBurner and Dublin Core elements fill the entry fields", "[parse]") {
+  const ParsedFeed feed = parse_fixture("rss2-namespaces.xml");
+  CHECK(feed.feed.description == "All about <3 things");
+  CHECK(feed.feed.image == "https://pod.example/art.jpg");
+  REQUIRE(feed.entries.size() == 2);
+  const Entry& first = feed.entries[0];
+  CHECK(first.link == "https://pod.example/episodes/1");  // origLink beats FeedBurner's redirector
+  CHECK(first.authors == std::vector<std::string>{"Ann Host", "Bob Guest"});
+  CHECK(rfc3339(first.published) == "2020-03-09T08:00:00Z");
+  CHECK(first.categories == std::vector<std::string>{"Science"});
+  CHECK(first.summary == "Plain text &amp; more");
+  REQUIRE(first.enclosures.size() == 2);  // the mp3 once, then the ogg from the media:group
+  CHECK(first.enclosures[0].url == "https://pod.example/1.mp3");
+  CHECK(first.enclosures[1].url == "https://pod.example/1.ogg");
+  CHECK(first.enclosures[1].length == 900);
+  const Entry& second = feed.entries[1];
+  CHECK(second.title == "Only media");
+  CHECK(second.summary == "<b>bold</b>");
+  CHECK(second.link == "https://pod.example/2.html");  // the HTML alternate beats the JSON one
+  CHECK(feed.warnings.empty());
+}
+
+TEST_CASE("Syndication and skip elements are kept for the scheduler", "[parse]") {
+  const ParsedFeed feed = parse_fixture("rss2-namespaces.xml");
+  CHECK(feed.feed.update_period_minutes == 30);
+  CHECK(feed.feed.skip_hours == std::vector<int>{0, 1});
+  CHECK(feed.feed.skip_days == std::vector<std::string>{"Saturday", "Sunday"});
+}
+
+TEST_CASE("Atom content with src is the link when there is no alternate", "[parse]") {
+  const auto result = feedd::parse_feed(
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title><entry><id>x</id><title>a</title>"
+      "<content type=\"video/mp4\" src=\"/v.mp4\"/></entry></feed>",
+      {}, "https://site.example/feed");
+  REQUIRE(result.ok());
+  REQUIRE(result->entries.size() == 1);
+  CHECK(result->entries[0].link == "https://site.example/v.mp4");
+  CHECK_FALSE(result->entries[0].content);
+}

@@ -14,29 +14,40 @@ using E = EntryField;
 
 constexpr FieldRule<FeedField> kFeedRules[] = {
     {Ns::kAtom10, "title", F::kTitle, 0, atom_text_plain},
-    {Ns::kAtom10, "link", F::kLink, 0, atom_alternate_link},
+    {Ns::kAtom10, "link", F::kLink, 0, atom_html_alternate_link},
+    {Ns::kAtom10, "link", F::kLink, 1, atom_alternate_link},
     {Ns::kAtom10, "subtitle", F::kDescription, 0, atom_text_plain},
     {Ns::kAtom10, "tagline", F::kDescription, 1, atom_text_plain},
     {Ns::kAtom10, "updated", F::kUpdated, 0, date},
     {Ns::kAtom10, "modified", F::kUpdated, 1, date},
     {Ns::kAtom10, "logo", F::kImage, 0, url},
     {Ns::kAtom10, "icon", F::kImage, 1, url},
+    {Ns::kItunes, "image", F::kImage, 2, href_attribute},
 };
 
 constexpr FieldRule<EntryField> kEntryRules[] = {
     {Ns::kAtom10, "id", E::kId, 0, trimmed},
     {Ns::kAtom10, "title", E::kTitle, 0, atom_text_plain},
-    {Ns::kAtom10, "link", E::kLink, 0, atom_alternate_link},
+    // Several alternates differ by type: the HTML page beats the others.
+    {Ns::kAtom10, "link", E::kLink, 0, atom_html_alternate_link},
+    {Ns::kAtom10, "link", E::kLink, 1, atom_alternate_link},
+    {Ns::kFeedburner, "origLink", E::kLink, -1, url},
+    {Ns::kAtom10, "content", E::kLink, 2, atom_content_src},
     {Ns::kAtom10, "link", E::kEnclosure, 0, atom_enclosure},
+    {Ns::kMedia, "content", E::kEnclosure, 0, media_content},
     {Ns::kAtom10, "published", E::kPublished, 0, date},
     {Ns::kAtom10, "issued", E::kPublished, 1, date},
+    {Ns::kDc, "date", E::kPublished, 2, date},
     {Ns::kAtom10, "updated", E::kUpdated, 0, date},
     {Ns::kAtom10, "modified", E::kUpdated, 1, date},
     {Ns::kAtom10, "author", E::kAuthor, 0, atom_person},
     {Ns::kDc, "creator", E::kAuthor, 1, plain_text},
+    {Ns::kItunes, "author", E::kAuthor, 2, plain_text},
     {Ns::kAtom10, "summary", E::kSummary, 0, atom_text_html},
+    {Ns::kMedia, "description", E::kSummary, 1, media_text_html},
     {Ns::kAtom10, "content", E::kContent, 0, atom_text_html},
     {Ns::kAtom10, "category", E::kCategory, 0, atom_category},
+    {Ns::kDc, "subject", E::kCategory, 0, plain_text},
 };
 
 }  // namespace

@@ -35,6 +35,16 @@ std::vector<Candidate> candidates_in(std::span<const pugi::xml_node> containers,
       const std::string_view local = local_name(child.name());
       for (size_t i = 0; i < rules.size(); ++i)
         if (matches(rules[i], ns, local)) found.push_back({i, child, found.size()});
+      // A media:group only groups alternatives of one media object: its children count
+      // as the item's own (the first of them wins for single-valued fields).
+      if (ns == Ns::kMedia && local == "group")
+        for (pugi::xml_node member : child.children()) {
+          if (member.type() != pugi::node_element) continue;
+          const Ns member_ns = ns_of(member);
+          const std::string_view member_local = local_name(member.name());
+          for (size_t i = 0; i < rules.size(); ++i)
+            if (matches(rules[i], member_ns, member_local)) found.push_back({i, member, found.size()});
+        }
     }
   }
   // Stable: among equal ranks the earlier element wins.
@@ -148,6 +158,59 @@ std::optional<std::string> atom_markup(pugi::xml_node node) {
   return std::nullopt;
 }
 
+// sy:updatePeriod (hourly, daily, weekly, monthly, yearly; default daily) divided by
+// sy:updateFrequency (default 1), in minutes.
+std::optional<int> update_period_minutes(const std::optional<std::string>& period,
+                                         const std::optional<std::string>& frequency) {
+  if (!period && !frequency) return std::nullopt;
+  constexpr std::pair<std::string_view, int> kPeriods[] = {
+      {"hourly", 60}, {"daily", 1440}, {"weekly", 10080}, {"monthly", 43200}, {"yearly", 525600}};
+  int minutes = 1440;
+  if (period) {
+    const std::string name = to_lower_ascii(trim(*period));
+    const auto* it = std::find_if(std::begin(kPeriods), std::end(kPeriods), [&](auto& p) { return p.first == name; });
+    if (it == std::end(kPeriods)) return std::nullopt;
+    minutes = it->second;
+  }
+  std::int64_t times = 1;
+  if (frequency) {
+    const auto n = to_int64(*frequency);
+    if (!n || *n < 1) return std::nullopt;
+    times = *n;
+  }
+  return static_cast<int>(std::max<std::int64_t>(1, minutes / times));
+}
+
+// "0 1 23 24" -> {0, 1, 23}: RSS says 0-23; 24 (some feeds count 1-24) is midnight.
+std::vector<int> skip_hours(std::string_view text) {
+  std::vector<int> hours;
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t end = std::min(text.find(' ', i), text.size());
+    if (auto n = to_int64(text.substr(i, end - i)); n && *n <= 24) {
+      const int hour = static_cast<int>(*n % 24);
+      if (std::find(hours.begin(), hours.end(), hour) == hours.end()) hours.push_back(hour);
+    }
+    i = end + 1;
+  }
+  return hours;
+}
+
+// "monday Tuesday" -> {"Monday", "Tuesday"}; unknown names dropped.
+std::vector<std::string> skip_days(std::string_view text) {
+  constexpr std::string_view kDays[] = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
+  std::vector<std::string> days;
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t end = std::min(text.find(' ', i), text.size());
+    const std::string_view word = text.substr(i, end - i);
+    for (std::string_view day : kDays)
+      if (iequals(day, word) && std::find(days.begin(), days.end(), day) == days.end()) days.emplace_back(day);
+    i = end + 1;
+  }
+  return days;
+}
+
 }  // namespace
 
 namespace readers {
@@ -236,6 +299,65 @@ std::optional<FieldValue> atom_enclosure(const ReadContext& context, pugi::xml_n
   return FieldValue(std::move(enclosure));
 }
 
+std::optional<FieldValue> atom_html_alternate_link(const ReadContext& context, pugi::xml_node node) {
+  const std::string type = to_lower_ascii(trim(node.attribute("type").value()));
+  if (!type.empty() && type != "text/html" && type != "application/xhtml+xml") return std::nullopt;
+  return atom_alternate_link(context, node);
+}
+
+std::optional<FieldValue> atom_content_src(const ReadContext& context, pugi::xml_node node) {
+  return absolute_url(context, node, node.attribute("src").value());
+}
+
+std::optional<FieldValue> media_content(const ReadContext& context, pugi::xml_node node) {
+  auto location = absolute_url(context, node, node.attribute("url").value());
+  if (!location) return std::nullopt;
+  Enclosure enclosure{std::get<std::string>(*location), std::nullopt, to_int64(node.attribute("fileSize").value())};
+  if (const std::string_view type = trim(node.attribute("type").value()); !type.empty()) enclosure.type = type;
+  return FieldValue(std::move(enclosure));
+}
+
+std::optional<FieldValue> media_text_plain(const ReadContext&, pugi::xml_node node) {
+  if (iequals(trim(node.attribute("type").value()), "html")) return plain_from(all_text(node));
+  return non_empty(collapse_whitespace(all_text(node)));
+}
+
+std::optional<FieldValue> media_text_html(const ReadContext& context, pugi::xml_node node) {
+  if (iequals(trim(node.attribute("type").value()), "html")) return sanitised_from(all_text(node), context, node);
+  return plain_as_html(context, node);
+}
+
+std::optional<FieldValue> url_attribute(const ReadContext& context, pugi::xml_node node) {
+  return absolute_url(context, node, node.attribute("url").value());
+}
+
+std::optional<FieldValue> href_attribute(const ReadContext& context, pugi::xml_node node) {
+  return absolute_url(context, node, node.attribute("href").value());
+}
+
+std::optional<FieldValue> plain_as_html(const ReadContext& context, pugi::xml_node node) {
+  std::string escaped;
+  for (char c : all_text(node)) {
+    if (c == '&') escaped += "&amp;";
+    else if (c == '<') escaped += "&lt;";
+    else if (c == '>') escaped += "&gt;";
+    else escaped += c;
+  }
+  return sanitised_from(escaped, context, node);
+}
+
+std::optional<FieldValue> child_texts(const ReadContext&, pugi::xml_node node) {
+  std::string joined;
+  for (pugi::xml_node child : node.children()) {
+    if (child.type() != pugi::node_element) continue;
+    const std::string text = collapse_whitespace(all_text(child));
+    if (text.empty()) continue;
+    if (!joined.empty()) joined += ' ';
+    joined += text;
+  }
+  return non_empty(std::move(joined));
+}
+
 std::optional<FieldValue> atom_person(const ReadContext&, pugi::xml_node node) {
   for (std::string_view part : {"name", "email"})
     for (pugi::xml_node child : node.children())
@@ -264,8 +386,13 @@ Entry read_entry(pugi::xml_node item, std::span<const FieldRule<EntryField>> rul
   entry.summary = first<std::string>(EntryField::kSummary, found, rules, context);
   entry.content = first<std::string>(EntryField::kContent, found, rules, context);
   entry.categories = distinct_strings(values_of(EntryField::kCategory, true, found, rules, context));
-  for (FieldValue& value : values_of(EntryField::kEnclosure, true, found, rules, context))
-    entry.enclosures.push_back(std::get<Enclosure>(std::move(value)));
+  // The same file as <enclosure> and media:content is one enclosure; the first wins.
+  for (FieldValue& value : values_of(EntryField::kEnclosure, true, found, rules, context)) {
+    Enclosure enclosure = std::get<Enclosure>(std::move(value));
+    const bool seen = std::any_of(entry.enclosures.begin(), entry.enclosures.end(),
+                                  [&](const Enclosure& e) { return e.url == enclosure.url; });
+    if (!seen) entry.enclosures.push_back(std::move(enclosure));
+  }
   return entry;
 }
 
@@ -284,6 +411,10 @@ FeedMeta read_feed_meta(std::span<const pugi::xml_node> containers, std::span<co
     if (auto minutes = to_int64(*ttl); minutes && *minutes <= std::numeric_limits<int>::max())
       meta.ttl_minutes = static_cast<int>(*minutes);
   }
+  meta.update_period_minutes = update_period_minutes(first<std::string>(FeedField::kUpdatePeriod, found, rules, context),
+                                                     first<std::string>(FeedField::kUpdateFrequency, found, rules, context));
+  if (auto hours = first<std::string>(FeedField::kSkipHours, found, rules, context)) meta.skip_hours = skip_hours(*hours);
+  if (auto days = first<std::string>(FeedField::kSkipDays, found, rules, context)) meta.skip_days = skip_days(*days);
   return meta;
 }
 

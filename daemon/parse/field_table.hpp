@@ -20,7 +20,10 @@
 namespace feedd::parse {
 
 enum class EntryField { kId, kTitle, kLink, kPublished, kUpdated, kAuthor, kSummary, kContent, kCategory, kEnclosure };
-enum class FeedField { kTitle, kLink, kDescription, kLanguage, kUpdated, kImage, kTtl };
+enum class FeedField {
+  kTitle, kLink, kDescription, kLanguage, kUpdated, kImage, kTtl,
+  kUpdatePeriod, kUpdateFrequency, kSkipHours, kSkipDays
+};
 
 // What a reader needs besides the element: the bases for relative URLs (see base_of), and
 // where to report a recoverable problem ("entry 3: unparseable date '...'").
@@ -74,6 +77,15 @@ std::optional<FieldValue> atom_alternate_link(const ReadContext&, pugi::xml_node
 std::optional<FieldValue> atom_enclosure(const ReadContext&, pugi::xml_node);
 std::optional<FieldValue> atom_person(const ReadContext&, pugi::xml_node);
 std::optional<FieldValue> atom_category(const ReadContext&, pugi::xml_node);
+std::optional<FieldValue> atom_html_alternate_link(const ReadContext&, pugi::xml_node);  // type text/html or none
+std::optional<FieldValue> atom_content_src(const ReadContext&, pugi::xml_node);  // <content src="...">
+std::optional<FieldValue> media_content(const ReadContext&, pugi::xml_node);     // as an enclosure
+std::optional<FieldValue> media_text_plain(const ReadContext&, pugi::xml_node);  // media:title
+std::optional<FieldValue> media_text_html(const ReadContext&, pugi::xml_node);   // media:description
+std::optional<FieldValue> url_attribute(const ReadContext&, pugi::xml_node);     // url= (media:thumbnail)
+std::optional<FieldValue> href_attribute(const ReadContext&, pugi::xml_node);    // href= (itunes:image)
+std::optional<FieldValue> plain_as_html(const ReadContext&, pugi::xml_node);     // itunes:summary
+std::optional<FieldValue> child_texts(const ReadContext&, pugi::xml_node);       // skipHours: "0 1 23"
 }  // namespace readers
 
 }  // namespace feedd::parse

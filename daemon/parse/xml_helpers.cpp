@@ -51,6 +51,12 @@ Ns ns_of_uri(std::string_view uri) {
   if (uri == "http://purl.org/dc/terms/") return Ns::kDcTerms;
   if (uri == "http://purl.org/rss/1.0/modules/content/") return Ns::kContent;
   if (uri == "http://www.w3.org/1999/xhtml") return Ns::kXhtml;
+  if (uri == "http://search.yahoo.com/mrss/" || uri == "http://search.yahoo.com/mrss") return Ns::kMedia;
+  if (uri == "http://www.itunes.com/dtds/podcast-1.0.dtd" || uri == "https://www.itunes.com/dtds/podcast-1.0.dtd")
+    return Ns::kItunes;
+  if (uri == "http://purl.org/rss/1.0/modules/slash/") return Ns::kSlash;
+  if (uri == "http://rssnamespace.org/feedburner/ext/1.0") return Ns::kFeedburner;
+  if (uri == "http://purl.org/rss/1.0/modules/syndication/") return Ns::kSy;
   return Ns::kOther;
 }
 

@@ -11,7 +11,10 @@ namespace feedd::parse {
 
 // The namespaces the field tables speak about. kRss covers every URI that RSS's own
 // elements appear under (none, RSS 1.0, RSS 0.90, Userland's RSS 2.0).
-enum class Ns { kOther, kRss, kAtom10, kAtom03, kRdf, kDc, kDcTerms, kContent, kXhtml };
+enum class Ns {
+  kOther, kRss, kAtom10, kAtom03, kRdf, kDc, kDcTerms, kContent, kXhtml,
+  kMedia, kItunes, kSlash, kFeedburner, kSy
+};
 
 inline constexpr std::string_view kAtom10Uri = "http://www.w3.org/2005/Atom";
 inline constexpr std::string_view kAtom03Uri = "http://purl.org/atom/ns#";

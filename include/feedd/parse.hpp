@@ -47,6 +47,11 @@ struct FeedMeta {
   std::optional<Timestamp> updated;
   std::optional<std::string> image;
   std::optional<int> ttl_minutes;
+  // For the scheduler; not in the parse JSON (schema 1). sy:updatePeriod divided by
+  // sy:updateFrequency, in minutes; RSS skipHours (0-23, UTC) and skipDays ("Monday").
+  std::optional<int> update_period_minutes;
+  std::vector<int> skip_hours;
+  std::vector<std::string> skip_days;
 };
 
 struct ParsedFeed {
