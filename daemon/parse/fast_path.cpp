@@ -33,21 +33,35 @@ using namespace parse::readers;
 using E = EntryField;
 using F = FeedField;
 
-// The identity rows of rss_parser.cpp's and atom_parser.cpp's tables, same ranks and
-// readers. The body rows (summary, content) are handled below without sanitising.
+// The identity and body rows of rss_parser.cpp's and atom_parser.cpp's tables, same
+// ranks and readers (keep them in step: the [fastpath] test over every fixture fails
+// otherwise). Body rows are read below: the html and atom_text_html readers without
+// sanitising, any other reader by calling it.
 constexpr FieldRule<EntryField> kRssKeyRules[] = {
     {Ns::kRss, "guid", E::kId, 0, trimmed},
     {Ns::kDc, "identifier", E::kId, 1, trimmed},
     {Ns::kRss, "title", E::kTitle, 0, plain_text},
     {Ns::kDc, "title", E::kTitle, 1, plain_text},
+    {Ns::kMedia, "title", E::kTitle, 2, media_text_plain},
+    {Ns::kFeedburner, "origLink", E::kLink, -1, url},
     {Ns::kRss, "link", E::kLink, 0, url},
     {Ns::kRss, "guid", E::kLink, 1, permalink_guid},
-    {Ns::kAtom10, "link", E::kLink, 2, atom_alternate_link},
+    {Ns::kAtom10, "link", E::kLink, 2, atom_html_alternate_link},
+    {Ns::kAtom10, "link", E::kLink, 3, atom_alternate_link},
     {Ns::kRss, "pubDate", E::kPublished, 0, date},
     {Ns::kDc, "date", E::kPublished, 1, date},
     {Ns::kDcTerms, "issued", E::kPublished, 2, date},
+    {Ns::kDcTerms, "created", E::kPublished, 3, date},
+    {Ns::kDcTerms, "date", E::kPublished, 4, date},
     {Ns::kDcTerms, "modified", E::kUpdated, 0, date},
     {Ns::kAtom10, "updated", E::kUpdated, 1, date},
+};
+constexpr FieldRule<EntryField> kRssBodyRules[] = {
+    {Ns::kRss, "description", E::kSummary, 0, html},
+    {Ns::kDc, "description", E::kSummary, 1, html},
+    {Ns::kMedia, "description", E::kSummary, 2, media_text_html},
+    {Ns::kItunes, "summary", E::kSummary, 3, plain_as_html},
+    {Ns::kContent, "encoded", E::kContent, 0, html},
 };
 constexpr FieldRule<FeedField> kRssLinkRules[] = {
     {Ns::kRss, "link", F::kLink, 0, url},
@@ -56,32 +70,24 @@ constexpr FieldRule<FeedField> kRssLinkRules[] = {
 constexpr FieldRule<EntryField> kAtomKeyRules[] = {
     {Ns::kAtom10, "id", E::kId, 0, trimmed},
     {Ns::kAtom10, "title", E::kTitle, 0, atom_text_plain},
-    {Ns::kAtom10, "link", E::kLink, 0, atom_alternate_link},
+    {Ns::kAtom10, "link", E::kLink, 0, atom_html_alternate_link},
+    {Ns::kAtom10, "link", E::kLink, 1, atom_alternate_link},
+    {Ns::kFeedburner, "origLink", E::kLink, -1, url},
+    {Ns::kAtom10, "content", E::kLink, 2, atom_content_src},
     {Ns::kAtom10, "published", E::kPublished, 0, date},
     {Ns::kAtom10, "issued", E::kPublished, 1, date},
+    {Ns::kDc, "date", E::kPublished, 2, date},
     {Ns::kAtom10, "updated", E::kUpdated, 0, date},
     {Ns::kAtom10, "modified", E::kUpdated, 1, date},
 };
+constexpr FieldRule<EntryField> kAtomBodyRules[] = {
+    {Ns::kAtom10, "summary", E::kSummary, 0, atom_text_html},
+    {Ns::kMedia, "description", E::kSummary, 1, media_text_html},
+    {Ns::kAtom10, "content", E::kContent, 0, atom_text_html},
+};
 constexpr FieldRule<FeedField> kAtomLinkRules[] = {
-    {Ns::kAtom10, "link", F::kLink, 0, atom_alternate_link},
-};
-
-// A body candidate: which element may supply the entry's content or summary, at which
-// rank. `atom` elements are Atom text constructs, the others escaped HTML.
-struct BodyRule {
-  Ns ns;
-  std::string_view local_name;
-  bool content;  // else summary
-  int rank;
-};
-constexpr BodyRule kRssBodyRules[] = {
-    {Ns::kRss, "description", false, 0},
-    {Ns::kDc, "description", false, 1},
-    {Ns::kContent, "encoded", true, 0},
-};
-constexpr BodyRule kAtomBodyRules[] = {
-    {Ns::kAtom10, "summary", false, 0},
-    {Ns::kAtom10, "content", true, 0},
+    {Ns::kAtom10, "link", F::kLink, 0, atom_html_alternate_link},
+    {Ns::kAtom10, "link", F::kLink, 1, atom_alternate_link},
 };
 
 // ---- The exact tag-stripper -------------------------------------------------------
@@ -138,7 +144,6 @@ bool read_reference(std::string_view html, size_t& i, std::string& out) {
   else if (name == "lt") out += '<';
   else if (name == "gt") out += '>';
   else if (name == "quot") out += '"';
-  else if (name == "nbsp") out += "\xC2\xA0";
   else if (name.size() >= 2 && name[0] == '#') {
     const bool hex = name[1] == 'x' || name[1] == 'X';
     const std::string_view digits = name.substr(hex ? 2 : 1);
@@ -154,6 +159,10 @@ bool read_reference(std::string_view html, size_t& i, std::string& out) {
     }
     if (!is_plain_code_point(cp)) return false;
     append_utf8(out, static_cast<char32_t>(cp));
+  } else if (name == "apos") {
+    return false;  // not an HTML 4 entity: leave it to libxml2
+  } else if (const std::optional<char32_t> cp = html_entity_code_point(name); cp && is_plain_code_point(*cp)) {
+    append_utf8(out, *cp);  // libxml2 knows the same HTML 4 table
   } else {
     return false;
   }
@@ -228,6 +237,32 @@ bool read_tag(std::string_view html, size_t& i, Tag& tag) {
   return false;
 }
 
+// Length of the well-formed UTF-8 sequence (of two bytes or more) at the start of `s`, or
+// 0 (overlongs, surrogates, values past U+10FFFF, truncation).
+size_t utf8_sequence_length(std::string_view s) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char lead = b(0);
+  size_t n;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    n = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    n = 3;
+    if (lead == 0xE0) lo = 0xA0;
+    if (lead == 0xED) hi = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    n = 4;
+    if (lead == 0xF0) lo = 0x90;
+    if (lead == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (s.size() < n || b(1) < lo || b(1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k)
+    if (b(k) < 0x80 || b(k) > 0xBF) return 0;
+  return n;
+}
+
 // The visible text of `html` exactly as html_to_text would give it before white space is
 // collapsed, or false when the markup is outside what this reader is sure about.
 bool strip_simple_html(std::string_view html, std::string& out) {
@@ -247,7 +282,8 @@ bool strip_simple_html(std::string_view html, std::string& out) {
         open.pop_back();
         if (holds_phrasing_only(tag.element)) --inline_depth;
       } else {
-        if (block && inline_depth > 0) return false;
+        // <br> closes nothing in libxml2; every other block closes a paragraph or heading.
+        if (block && inline_depth > 0 && tag.element->name != "br") return false;
         // libxml2 lets <ul> or <ol> close the other one, <pre> close <ul>, ...: inside a
         // list only items are sure to stay where they are written.
         if (!open.empty() && (open.back()->name == "ul" || open.back()->name == "ol") && tag.element->name != "li")
@@ -273,25 +309,38 @@ bool strip_simple_html(std::string_view html, std::string& out) {
       continue;
     }
     const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
-    if (c == '\r') {
-      out += '\n';
-    } else {
-      out += c;
+    if (byte >= 0x80) {
+      // Copied only when well-formed, and not U+FFFE or U+FFFF, which libxml2 reports.
+      const size_t length = utf8_sequence_length(html.substr(i));
+      if (length == 0) return false;
+      if (length == 3 && byte == 0xEF && html[i + 1] == '\xBF' && (html[i + 2] == '\xBE' || html[i + 2] == '\xBF'))
+        return false;
+      out.append(html.data() + i, length);
+      i += length;
+      continue;
     }
+    if (byte < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
+    out += c;
     ++i;
   }
   return open.empty();
 }
 
-// U+FFFE and U+FFFF are not XML characters; libxml2 reports them, so leave them to it.
-bool has_noncharacter(std::string_view text) {
-  for (size_t i = text.find('\xEF'); i != std::string_view::npos; i = text.find('\xEF', i + 1))
-    if (i + 2 < text.size() && text[i + 1] == '\xBF' && (text[i + 2] == '\xBE' || text[i + 2] == '\xBF')) return true;
+constexpr size_t kMaxSimpleBody = 1 << 20;
+
+// Whether collapse_whitespace would leave anything of `text` (ASCII space and U+00A0 go).
+bool has_visible_character(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') continue;
+    if (c == '\xC2' && i + 1 < text.size() && text[i + 1] == '\xA0') {
+      ++i;
+      continue;
+    }
+    return true;
+  }
   return false;
 }
-
-constexpr size_t kMaxSimpleBody = 1 << 20;
 
 // ---- Bodies ----------------------------------------------------------------------
 
@@ -316,8 +365,9 @@ std::string escape_text(std::string_view text) {
   return escaped;
 }
 
-// The markup a body element stands for, as field_table.cpp's html and atom_text_html
-// readers see it; false when the element supplies no value (Atom base64 or src).
+// The markup a body element stands for, as field_table.cpp's html (RSS) and
+// atom_text_html (Atom) readers see it; false when the element supplies no value
+// (Atom base64 or src).
 bool body_markup(pugi::xml_node node, bool atom, std::string& storage, std::string_view& markup) {
   if (!atom) {
     markup = has_element_children(node) ? (storage = inner_xml(node)) : character_data(node, storage);
@@ -345,55 +395,60 @@ bool body_markup(pugi::xml_node node, bool atom, std::string& storage, std::stri
   return true;
 }
 
-// The visible text of the body parse_feed would keep from `node`, white space
-// collapsed; nullopt when parse_feed's sanitised value would be empty (the next
-// candidate is tried then).
-std::optional<std::string> body_text(pugi::xml_node node, bool atom, std::string_view document_url,
-                                     std::string_view page_base) {
+// The visible text of the body value `rule` reads from `node` (white space not
+// necessarily collapsed); nullopt when the reader would give no value (then the next
+// candidate is tried, as in read_entry).
+std::optional<std::string> body_text(const FieldRule<EntryField>& rule, pugi::xml_node node,
+                                     const ReadContext& context) {
+  if (rule.read != html && rule.read != atom_text_html) {
+    std::optional<FieldValue> value = rule.read(context, node);  // rare rows: the sure way
+    if (!value) return std::nullopt;
+    return html_to_text(std::get<std::string>(*value));
+  }
   std::string storage;
   std::string_view markup;
-  if (!body_markup(node, atom, storage, markup)) return std::nullopt;
+  if (!body_markup(node, rule.read == atom_text_html, storage, markup)) return std::nullopt;
   std::string text;
   text.reserve(markup.size());
   // libxml2 limits text nodes to 10 MB without HTML_PARSE_HUGE: leave big bodies to it.
-  if (markup.size() < kMaxSimpleBody && is_valid_utf8(markup) && !has_noncharacter(markup) && strip_simple_html(markup, text)) {
-    std::string collapsed = collapse_whitespace(text);
-    // Visible text survives sanitising, so the sanitised value is not empty.
-    if (!collapsed.empty()) return collapsed;
+  if (markup.size() < kMaxSimpleBody && strip_simple_html(markup, text)) {
+    // Visible text survives sanitising, so the sanitised value is not empty. White space
+    // is left as it is: normalise_text collapses it as collapse_whitespace would.
+    if (has_visible_character(text)) return text;
   }
-  const std::string sanitised(trim(sanitize_html(markup, base_of(node, document_url, page_base))));
+  const std::string sanitised(
+      trim(sanitize_html(markup, base_of(node, context.document_url, context.page_base))));
   if (sanitised.empty()) return std::nullopt;
   return html_to_text(sanitised);
 }
 
 struct BodyCandidate {
-  const BodyRule* rule;
+  const FieldRule<EntryField>* rule;
   pugi::xml_node node;
 };
 
 // Content's text, else summary's, by the rules' ranks (document order breaks ties).
-std::string entry_body_text(pugi::xml_node item, std::span<const BodyRule> rules, bool atom,
-                            std::string_view document_url, std::string_view page_base) {
+std::string entry_body_text(pugi::xml_node item, std::span<const FieldRule<EntryField>> rules,
+                            const ReadContext& context) {
   std::vector<BodyCandidate> found;
   for (pugi::xml_node child : item.children()) {
     if (child.type() != pugi::node_element) continue;
     const std::string_view local = local_name(child.name());
-    const BodyRule* match = nullptr;
-    for (const BodyRule& rule : rules)
-      if (rule.local_name == local) match = &rule;
-    if (!match) continue;
+    bool named = false;
+    for (const auto& rule : rules) named = named || rule.local_name == local;
+    if (!named) continue;
     const Ns ns = ns_of(child);
-    for (const BodyRule& rule : rules) {
+    for (const auto& rule : rules) {
       const bool same_ns = rule.ns == ns || (rule.ns == Ns::kAtom10 && ns == Ns::kAtom03);
       if (same_ns && rule.local_name == local) found.push_back({&rule, child});
     }
   }
   std::stable_sort(found.begin(), found.end(),
                    [](const BodyCandidate& a, const BodyCandidate& b) { return a.rule->rank < b.rule->rank; });
-  for (bool content : {true, false})
+  for (EntryField field : {EntryField::kContent, EntryField::kSummary})
     for (const BodyCandidate& candidate : found)
-      if (candidate.rule->content == content)
-        if (auto text = body_text(candidate.node, atom, document_url, page_base)) return std::move(*text);
+      if (candidate.rule->field == field)
+        if (auto text = body_text(*candidate.rule, candidate.node, context)) return std::move(*text);
   return {};
 }
 
@@ -440,7 +495,7 @@ std::vector<EntryKey> scan_rss(pugi::xml_node root, std::string_view url) {
       if (!entry.id)
         if (const std::string_view about = attribute_by_local_name(item, "about").value(); !about.empty())
           entry.id = std::string(about);
-      std::string text = entry_body_text(item, kRssBodyRules, false, context.document_url, context.page_base);
+      std::string text = entry_body_text(item, kRssBodyRules, context);
       keys.push_back(key_of(std::move(entry), std::move(text)));
     }
   }
@@ -459,7 +514,7 @@ std::vector<EntryKey> scan_atom(pugi::xml_node root, std::string_view url) {
     const Ns ns = ns_of(child);
     if (ns != Ns::kAtom10 && ns != Ns::kAtom03) continue;
     Entry entry = read_entry(child, kAtomKeyRules, context);
-    std::string text = entry_body_text(child, kAtomBodyRules, true, context.document_url, context.page_base);
+    std::string text = entry_body_text(child, kAtomBodyRules, context);
     keys.push_back(key_of(std::move(entry), std::move(text)));
   }
   return keys;
