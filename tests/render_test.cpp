@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <pugixml.hpp>
+#include <nlohmann/json.hpp>
+#include <zlib.h>
 
 #include <string>
 #include <vector>
@@ -209,6 +211,101 @@ TEST_CASE("Feed without stories is still a valid Atom document dated 1970", "[re
   CHECK_FALSE(feed.child("entry"));
   CHECK(rendered.last_modified == Timestamp{});
   CHECK(rendered.etag.size() == 34);
+}
+
+}  // namespace feedd
+
+namespace feedd {
+namespace {
+
+std::vector<Story> two_stories_with_reason() {
+  std::vector<Story> stories = two_stories();
+  stories[0].sort_time = at(10, 8);
+  stories[1].sort_time = at(9, 0);
+  stories[0].sources[1].merge_reason = "near duplicate (score 0.93)";
+  return stories;
+}
+
+const FeedLinks kPagedLinks{"http://x/feed.rss", "http://x/feed.rss?before=1710000000-7"};
+
+}  // namespace
+
+TEST_CASE("RSS names each item's origin in <source url> and the other sources as atom:link via", "[render]") {
+  const RenderedFeed rendered = render_rss(output(), two_stories_with_reason(), kPagedLinks);
+  pugi::xml_document doc;
+  REQUIRE(doc.load_string(rendered.body.c_str()));
+  const pugi::xml_node rss = doc.child("rss");
+  CHECK(std::string(rss.attribute("version").value()) == "2.0");
+  const pugi::xml_node channel = rss.child("channel");
+  CHECK(std::string(channel.child_value("title")) == "My unified news");
+  CHECK(std::string(channel.child_value("link")) == "http://127.0.0.1:8080/");
+  CHECK(std::string(child_with(channel, "atom:link", "rel", "self").attribute("href").value()) == "http://x/feed.rss");
+  CHECK(std::string(child_with(channel, "atom:link", "rel", "next").attribute("href").value()) ==
+        "http://x/feed.rss?before=1710000000-7");
+  CHECK(std::string(channel.child_value("lastBuildDate")) == "Mon, 11 Mar 2024 00:00:00 GMT");
+
+  const pugi::xml_node item = channel.child("item");
+  CHECK(std::string(item.child_value("guid")) == "urn:feedd:story:aaaa");
+  CHECK(std::string(item.child("guid").attribute("isPermaLink").value()) == "false");
+  CHECK(std::string(item.child_value("pubDate")) == "Sun, 10 Mar 2024 08:00:00 GMT");
+  CHECK(std::string(item.child_value("source")) == "Example News");
+  CHECK(std::string(item.child("source").attribute("url").value()) == "https://news.example/feed.xml");
+  const pugi::xml_node via = child_with(item, "atom:link", "rel", "via");
+  CHECK(std::string(via.attribute("href").value()) == "https://blog.example/atom");
+  CHECK(std::string(via.attribute("feedd:merged").value()) == "near duplicate (score 0.93)");
+  CHECK(std::string(item.child_value("content:encoded")).find("Example Blog") != std::string::npos);
+  CHECK(std::string(item.child("enclosure").attribute("length").value()) == "12345");
+  CHECK(rendered.content_type == "application/rss+xml; charset=utf-8");
+}
+
+TEST_CASE("JSON Feed 1.1 lists every source in _feedd and links the next page", "[render]") {
+  const RenderedFeed rendered = render_json_feed(output(), two_stories_with_reason(),
+                                                 FeedLinks{"http://x/feed.json", "http://x/feed.json?before=5-1"});
+  const auto feed = nlohmann::json::parse(rendered.body);
+  CHECK(feed["version"] == "https://jsonfeed.org/version/1.1");
+  CHECK(feed["feed_url"] == "http://x/feed.json");
+  CHECK(feed["next_url"] == "http://x/feed.json?before=5-1");
+  REQUIRE(feed["items"].size() == 2);
+  const auto& item = feed["items"][0];
+  CHECK(item["id"] == "urn:feedd:story:aaaa");
+  CHECK(item["date_published"] == "2024-03-10T08:00:00Z");
+  CHECK(item["authors"][0]["name"] == "Ada");
+  CHECK(item["attachments"][0]["mime_type"] == "audio/mpeg");
+  const auto& sources = item["_feedd"]["sources"];
+  REQUIRE(sources.size() == 2);
+  CHECK(sources[0]["url"] == "https://news.example/feed.xml");
+  CHECK_FALSE(sources[0].contains("merge_reason"));
+  CHECK(sources[1]["entry_url"] == "https://blog.example/rust");
+  CHECK(sources[1]["merge_reason"] == "near duplicate (score 0.93)");
+  CHECK(feed["items"][1]["content_html"] == "<p>Untitled post.</p>");
+  CHECK(rendered.content_type == "application/feed+json; charset=utf-8");
+}
+
+TEST_CASE("Atom links the next page, and the last page links none", "[render]") {
+  const RenderedFeed paged = render_atom(output(), two_stories(), FeedLinks{"http://x/feed.atom", "http://x/n"});
+  CHECK(paged.body.find("<link rel=\"next\" href=\"http://x/n\"") != std::string::npos);
+  const RenderedFeed last = render_atom(output(), two_stories(), FeedLinks{"http://x/feed.atom", std::nullopt});
+  CHECK(last.body.find("rel=\"next\"") == std::string::npos);
+}
+
+TEST_CASE("Every render carries a gzip copy that inflates to its body, with its own ETag", "[render]") {
+  for (OutputFormat format : kAllOutputFormats) {
+    const RenderedFeed rendered = render_feed(format, output(), two_stories(), FeedLinks{"http://x/f", std::nullopt});
+    REQUIRE_FALSE(rendered.gzip_body.empty());
+    CHECK(rendered.gzip_body.size() < rendered.body.size());
+    CHECK(rendered.gzip_etag != rendered.etag);
+    std::string inflated(rendered.body.size() + 16, '\0');
+    z_stream stream{};
+    REQUIRE(inflateInit2(&stream, 15 + 16) == Z_OK);
+    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(rendered.gzip_body.data()));
+    stream.avail_in = static_cast<uInt>(rendered.gzip_body.size());
+    stream.next_out = reinterpret_cast<Bytef*>(inflated.data());
+    stream.avail_out = static_cast<uInt>(inflated.size());
+    CHECK(inflate(&stream, Z_FINISH) == Z_STREAM_END);
+    inflated.resize(stream.total_out);
+    inflateEnd(&stream);
+    CHECK(inflated == rendered.body);
+  }
 }
 
 }  // namespace feedd

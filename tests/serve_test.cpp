@@ -10,6 +10,7 @@
 
 #include <sys/stat.h>
 
+#include <future>
 #include <thread>
 
 #include "feedd/serve.hpp"
@@ -327,6 +328,113 @@ TEST_CASE("Atomic write into an unwritable place fails naming the path and clean
   std::size_t files = 0;
   for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path())) ++files;
   CHECK(files == 2);  // blocker and feed.atom/, no temporary left
+}
+
+}  // namespace feedd
+
+namespace feedd {
+namespace {
+
+RenderedFeed gzipped_feed() {
+  RenderedFeed feed = sample_feed();
+  feed.body = "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>" + std::string(500, 'a') +
+              "</title></feed>";
+  finish_render(feed);
+  return feed;
+}
+
+}  // namespace
+
+TEST_CASE("A client accepting gzip gets the compressed copy, its own ETag, and Vary on every answer", "[serve]") {
+  FeedCache cache;
+  cache.put("/feed.atom", gzipped_feed());
+  const RenderedFeed feed = gzipped_feed();
+
+  const HttpAnswer plain = handle_request("GET", "/feed.atom", {}, cache);
+  CHECK(plain.body == feed.body);
+  CHECK_FALSE(header_of(plain, "Content-Encoding"));
+  CHECK(header_of(plain, "Vary") == "Accept-Encoding");
+
+  const HttpAnswer zipped = handle_request("GET", "/feed.atom", {{"accept-encoding", "br, gzip;q=0.8"}}, cache);
+  CHECK(zipped.body == feed.gzip_body);
+  CHECK(header_of(zipped, "Content-Encoding") == "gzip");
+  CHECK(header_of(zipped, "ETag") == feed.gzip_etag);
+  CHECK(header_of(zipped, "Content-Length") == std::to_string(feed.gzip_body.size()));
+  CHECK(header_of(zipped, "Vary") == "Accept-Encoding");
+
+  const HttpAnswer refused = handle_request("GET", "/feed.atom", {{"accept-encoding", "gzip;q=0"}}, cache);
+  CHECK(refused.body == feed.body);
+
+  const HttpAnswer revalidated = handle_request(
+      "GET", "/feed.atom", {{"accept-encoding", "gzip"}, {"if-none-match", feed.gzip_etag}}, cache);
+  CHECK(revalidated.status == 304);
+  CHECK(revalidated.body.empty());
+  CHECK(header_of(revalidated, "Vary") == "Accept-Encoding");
+  const HttpAnswer head = handle_request("HEAD", "/feed.atom", {{"accept-encoding", "gzip"}}, cache);
+  CHECK(head.body.empty());
+  CHECK(header_of(head, "Content-Length") == std::to_string(feed.gzip_body.size()));
+}
+
+TEST_CASE("Older pages are found by path and cursor; a new render drops them", "[serve]") {
+  FeedCache cache = sample_cache();
+  RenderedFeed older = sample_feed();
+  older.body = "older page";
+  cache.put_page(page_key("/feed.atom", "1700000000-5"), older);
+  CHECK(handle_request("GET", "/feed.atom?before=1700000000-5", {}, cache).body == "older page");
+  CHECK(handle_request("GET", "/feed.atom?x=1&before=1700000000-5", {}, cache).body == "older page");
+  CHECK(handle_request("GET", "/feed.atom?before=1700000000-4", {}, cache).status == 404);
+  CHECK(handle_request("GET", "/feed.atom?x=1", {}, cache).body == sample_feed().body);
+  cache.clear_pages();
+  CHECK(handle_request("GET", "/feed.atom?before=1700000000-5", {}, cache).status == 404);
+  CHECK(handle_request("GET", "/feed.atom", {}, cache).status == 200);
+}
+
+TEST_CASE("The server waits for a page loader without blocking other requests", "[serve]") {
+  net::io_context io;
+  FeedCache cache = sample_cache();
+  HttpServer server(io, cache);
+  std::vector<std::thread> workers;
+  std::promise<void> first_page_served;
+  std::shared_future<void> served = first_page_served.get_future().share();
+  // The loader renders on another thread and hands the page back on the io thread, but
+  // only once the first page has been served meanwhile: a server that blocked on the
+  // loader would never serve it, and the slow request would time out.
+  server.set_page_loader([&](const PageRequest& page, std::function<void()> done) {
+    workers.emplace_back([&io, &cache, page, served, done = std::move(done)] {
+      served.wait_for(std::chrono::seconds(3));
+      net::post(io, [&cache, page, done] {
+        RenderedFeed rendered = sample_feed();
+        rendered.body = "page before " + page.cursor;
+        if (page.cursor != "bad") cache.put_page(page_key(page.path, page.cursor), rendered);
+        done();
+      });
+    });
+  });
+  REQUIRE(server.listen("127.0.0.1:0").is_ok());
+  std::thread loop([&] { io.run(); });
+
+  std::thread slow([&] {
+    Client client(server.port());
+    const auto answer = client.request(http::verb::get, "/feed.atom?before=12-3");
+    CHECK(answer.result_int() == 200);
+    CHECK(answer.body() == "page before 12-3");
+  });
+  {
+    Client client(server.port());
+    CHECK(client.request(http::verb::get, "/feed.atom").result_int() == 200);
+    first_page_served.set_value();
+  }
+  slow.join();
+  {
+    Client client(server.port());
+    CHECK(client.request(http::verb::get, "/feed.atom?before=bad").result_int() == 404);
+    // Pages of unknown feeds never reach the loader.
+    CHECK(client.request(http::verb::get, "/nothing.atom?before=1-1").result_int() == 404);
+  }
+  server.stop();
+  loop.join();
+  for (std::thread& worker : workers) worker.join();
+  CHECK(workers.size() == 2);
 }
 
 }  // namespace feedd
