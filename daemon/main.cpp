@@ -23,6 +23,8 @@
 #include "feedd/opml.hpp"
 #include "feedd/parse.hpp"
 #include "feedd/pipeline.hpp"
+#include "feedd/report.hpp"
+#include "feedd/store.hpp"
 
 namespace {
 
@@ -37,6 +39,8 @@ Commands:
                                  parse one feed document (FILE, or - for standard input)
                                  as the daemon would and print it as JSON
   check-config [--config PATH]   validate feeds.conf; print every error as FILE:LINE:COL
+  status [--config PATH]         a table of every source: last fetch, HTTP status,
+                                 stories, failures, next fetch, moved or gone
   import-opml FILE               print [[feed]] tables for the feeds of an OPML file
                                  (e.g. a feed reader's export), to append to feeds.conf
   export-opml [--config PATH]    print the configured sources as OPML 2.0
@@ -171,11 +175,36 @@ int once_command(const Options& o) {
     spdlog::critical("{}", s.to_string());
     return 1;
   }
-  aggregator.run_once([&](const feedd::PassSummary& summary) {
-    std::cout << summary.to_string() << std::endl;
-    io.stop();
-  });
+  // Progress goes to stderr (as log lines when it is not a terminal), the summary to
+  // stdout: `feedd once > log` still shows it live.
+  feedd::PassProgress progress(std::cerr, isatty(STDERR_FILENO) == 1,
+                               [](const std::string& line) { spdlog::info("{}", line); });
+  aggregator.run_once(
+      [&](const feedd::PassSummary& summary) {
+        progress.finish();
+        std::cout << summary.to_string() << std::endl;
+        io.stop();
+      },
+      [&](const feedd::PassSummary& so_far, std::chrono::milliseconds elapsed) { progress.update(so_far, elapsed); });
   io.run();
+  return 0;
+}
+
+int status_command(const Options& o) {
+  auto config = load_or_report(o);
+  if (!config) return 1;
+  auto store = feedd::Store::open(config->daemon.database);
+  if (!store.ok()) {
+    std::cerr << "feedd: " << store.status().to_string() << '\n';
+    return 1;
+  }
+  auto states = store.value()->source_states();
+  auto http_states = store.value()->source_http_states();
+  if (!states.ok() || !http_states.ok()) {
+    std::cerr << "feedd: " << (states.ok() ? http_states.status() : states.status()).to_string() << '\n';
+    return 1;
+  }
+  std::cout << feedd::status_table(*config, *states, *http_states, feedd::system_clock()());
   return 0;
 }
 
@@ -245,6 +274,7 @@ int main(int argc, char** argv) {
     if (c == "check-config") return check_config(*options);
     if (c == "export-opml") return export_opml_command(*options);
     if (c == "once") return once_command(*options);
+    if (c == "status") return status_command(*options);
     if (c == "run") return run_command(*options);
     return usage_error("unknown command '" + c + "'");
   } catch (const std::exception& e) {

@@ -12,6 +12,7 @@ packages=(
   libsystemd-dev zlib1g-dev libssl-dev libxml2-dev
   clang-14 libclang-rt-14-dev
   python3
+  nginx-light newsboat curl   # bench/fetch.sh only
 )
 
 missing=()

@@ -105,6 +105,7 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
     int pending = 0;
     std::chrono::steady_clock::time_point started;
     std::function<void(const PassSummary&)> done;
+    std::function<void(const PassSummary&, std::chrono::milliseconds)> progress;
   };
   std::optional<Pass> pass;
   std::function<void()> on_idle;  // stop() waiting for fetches in flight
@@ -121,25 +122,25 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
   void on_outcome(const std::string& url, const SourceOutcome& outcome);
   void request_render(std::function<void()> then = {});
   void render_now();  // on the store thread
-  void arm_poll_timer();
-};
-
   void prune_now();   // on the store thread
   void arm_prune_timer();
   void load_page(const PageRequest& page, std::function<void()> done);
+  void arm_poll_timer();
+};
+
 Aggregator::Aggregator(asio::io_context& io, Config config, Clock clock)
     : impl_(std::make_shared<Impl>(io, std::move(config), std::move(clock))) {}
 
 Aggregator::~Aggregator() {
   impl_->poll_timer.cancel();
+  impl_->prune_timer.cancel();
   // The pools must finish before the store they use goes away.
   impl_->parse_pool.join();
   impl_->store_thread.join();
-  impl_->prune_timer.cancel();
+  impl_->page_thread.join();
 }
 
 Status Aggregator::open() {
-  impl_->page_thread.join();
   auto opened = Store::open(impl_->config.daemon.database);
   if (!opened.ok()) return opened.status();
   impl_->store = std::move(opened).value();
@@ -154,13 +155,13 @@ Status Aggregator::open() {
     impl_->http_states[url] = std::move(state);
   }
   // The stored stories are served from the first second, before any fetch.
-  impl_->render_now();
-  return Status::ok();
-}
   impl_->store->set_near_duplicates(impl_->config.output.near_duplicates);
   impl_->http.set_page_loader([weak = std::weak_ptr<Impl>(impl_)](const PageRequest& page, std::function<void()> done) {
     if (auto self = weak.lock()) self->load_page(page, std::move(done));
   });
+  impl_->render_now();
+  return Status::ok();
+}
 
 Status Aggregator::serve_http() {
   if (impl_->config.daemon.listen.empty()) return Status::ok();
@@ -172,12 +173,14 @@ Status Aggregator::serve_http() {
 
 std::uint16_t Aggregator::http_port() const { return impl_->serving ? impl_->http.port() : 0; }
 
-void Aggregator::run_once(std::function<void(const PassSummary&)> done) {
+void Aggregator::run_once(std::function<void(const PassSummary&)> done,
+                          std::function<void(const PassSummary&, std::chrono::milliseconds)> progress) {
   Impl& self = *impl_;
   self.pass.emplace();
   self.busy.emplace(self.io.get_executor());
   self.pass->started = std::chrono::steady_clock::now();
   self.pass->done = std::move(done);
+  self.pass->progress = std::move(progress);
   for (const auto& [url, source] : self.sources) {
     if (!source.enabled || self.is_gone(url)) continue;
     ++self.pass->summary.sources;
@@ -202,6 +205,7 @@ void Aggregator::run_once(std::function<void(const PassSummary&)> done) {
 void Aggregator::start_polling() {
   Impl& self = *impl_;
   self.polling = true;
+  self.arm_prune_timer();
   self.busy.emplace(self.io.get_executor());
   auto states = std::make_shared<std::vector<SourceState>>();
   // The last fetch times live in the store; ask its thread, then schedule on ours.
@@ -211,7 +215,6 @@ void Aggregator::start_polling() {
     if (auto read = self->store->source_states(); read.ok()) *states = std::move(read).value();
     asio::post(self->io, [weak, states] {
       auto self = weak.lock();
-  self.arm_prune_timer();
       if (!self || self->stopping) return;
       std::map<std::string, Timestamp> last_fetch;
       for (const SourceState& state : *states) {
@@ -236,6 +239,7 @@ void Aggregator::stop(std::function<void()> done, std::chrono::seconds grace) {
   self.stopping = true;
   self.polling = false;
   self.poll_timer.cancel();
+  self.prune_timer.cancel();
   if (self.serving) self.http.stop();
   auto finish = [weak = std::weak_ptr<Impl>(impl_), done = std::move(done)]() mutable {
     auto self = weak.lock();
@@ -245,7 +249,6 @@ void Aggregator::stop(std::function<void()> done, std::chrono::seconds grace) {
     // Whatever the store thread holds is committed before we say we are done.
     asio::post(self->store_thread, [weak, done = std::move(done)]() mutable {
       auto self = weak.lock();
-  self.prune_timer.cancel();
       if (!self) return;
       asio::post(self->io, [weak, done = std::move(done)] {
         if (auto self = weak.lock()) self->busy.reset();
@@ -409,6 +412,9 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
     fetched->last_modified = result.last_modified;
     fetched->feed = std::move(parsed).value();
     read_declared_schedule(fetched->feed.feed, hints);
+    if (!self->output_filter.empty()) {
+      std::erase_if(fetched->feed.entries, [&self](const Entry& e) { return !self->output_filter.keeps(e); });
+    }
     if (!filter->empty()) {
       auto& entries = fetched->feed.entries;
       std::erase_if(entries, [filter](const Entry& e) { return !filter->keeps(e); });
@@ -418,9 +424,6 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
       if (!self) return;
       auto applied = self->store->apply_fetch(*fetched, now);
       if (!applied.ok()) {
-    if (!self->output_filter.empty()) {
-      std::erase_if(fetched->feed.entries, [&self](const Entry& e) { return !self->output_filter.keeps(e); });
-    }
         spdlog::error("{}: {}", fetched->source_url, applied.status().to_string());
         report(failed_outcome());
         return;
@@ -458,6 +461,10 @@ void Aggregator::Impl::on_outcome(const std::string& url, const SourceOutcome& o
     summary.new_stories += outcome.stats.new_stories;
     summary.duplicates += outcome.stats.new_copies;
     summary.updated += outcome.stats.changed;
+    if (pass->progress) {
+      pass->progress(summary, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                                    pass->started));
+    }
     if (--pass->pending == 0) {
       request_render([weak = weak_from_this()] {
         auto self = weak.lock();
@@ -498,6 +505,8 @@ void Aggregator::Impl::request_render(std::function<void()> then) {
     asio::post(self->io, [weak] {
       if (auto self = weak.lock()) self->render_pending = false;
     });
+    // The end of a pass (`feedd once`) prunes before its last render.
+    if (then) self->prune_now();
     self->render_now();
     if (then) asio::post(self->io, std::move(then));
   });
@@ -525,8 +534,6 @@ void Aggregator::Impl::prune_now() {
     spdlog::info("pruned {} stories older than the retention ({} tombstones kept)", pruned->stories_removed,
                  pruned->tombstones_added);
   }
-    // The end of a pass (`feedd once`) prunes before its last render.
-    if (then) self->prune_now();
 }
 
 // `feedd run` prunes hourly; a prune that removed stories renders the feeds again.

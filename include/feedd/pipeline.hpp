@@ -53,8 +53,11 @@ class Aggregator {
   std::uint16_t http_port() const;  // 0 when not serving
 
   // Fetches every enabled source once; `done` runs on the io thread once everything is
-  // stored and the output files are written.
-  void run_once(std::function<void(const PassSummary&)> done);
+  // stored and the output files are written. `progress`, when given, runs on the io thread
+  // after each source is done, with the counts so far and the time since the start.
+  // Sources that answered 410 Gone before are not fetched and not counted.
+  void run_once(std::function<void(const PassSummary&)> done,
+                std::function<void(const PassSummary&, std::chrono::milliseconds)> progress = {});
 
   // Polls each enabled source every interval (with jitter and backoff) until stop().
   void start_polling();

@@ -1,0 +1,162 @@
+// How the daemon treats what a publisher's server says about a source over several
+// fetches: permanent and temporary redirects, 410 Gone, per-source User-Agent. The whole
+// pipeline over loopback with a real SQLite file, as `feedd once` runs it.
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <mutex>
+
+#include <boost/asio/io_context.hpp>
+
+#include "feedd/pipeline.hpp"
+#include "feedd/store.hpp"
+#include "support/fixture_server.hpp"
+#include "support/sample_feeds.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace feedd;
+using namespace std::chrono_literals;
+
+namespace {
+
+// `/old` answers `status` towards `/new` (until `moved` is false); `/new` serves a feed;
+// `/gone` answers 410; `/feed` serves a feed.
+class Publisher {
+ public:
+  explicit Publisher(int redirect_status)
+      : status_(redirect_status), server_([this](const test::FixtureRequest& r) { return answer(r); }) {}
+
+  std::string url(const std::string& path) const { return server_.url(path); }
+  const test::FixtureServer& server() const { return server_; }
+  std::atomic<bool> moved{true};
+
+ private:
+  test::FixtureResponse answer(const test::FixtureRequest& r) {
+    if (r.target == "/old" && moved) return {status_, {{"Location", "/new"}}, ""};
+    if (r.target == "/gone") return {410, {}, "gone"};
+    return {200, {{"Content-Type", "application/rss+xml"}}, test::unrelated_rss("item", 2)};
+  }
+
+  int status_;
+  test::FixtureServer server_;
+};
+
+Config config_for(const test::TempDir& dir, const std::vector<std::string>& urls) {
+  Config config;
+  config.path = dir / "feeds.conf";
+  config.daemon.database = dir / "feedd.db";
+  config.daemon.output_dir = dir / "public";
+  config.daemon.listen = "";
+  config.daemon.host_delay = 0s;
+  for (const std::string& url : urls) {
+    Source s;
+    s.url = url;
+    s.interval = 30min;
+    config.sources.push_back(s);
+  }
+  return config;
+}
+
+PassSummary run_pass(const Config& config) {
+  boost::asio::io_context io;
+  Aggregator aggregator(io, config);
+  REQUIRE(aggregator.open().to_string() == "ok");
+  PassSummary summary;
+  aggregator.run_once([&](const PassSummary& s) {
+    summary = s;
+    io.stop();
+  });
+  io.run_for(30s);
+  return summary;
+}
+
+SourceHttpState http_state(const test::TempDir& dir, const std::string& url) {
+  auto store = Store::open(dir / "feedd.db");
+  REQUIRE(store.ok());
+  auto states = store.value()->source_http_states();
+  REQUIRE(states.ok());
+  for (const SourceHttpState& state : *states) {
+    if (state.url == url) return state;
+  }
+  FAIL("no state for " << url);
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("A source moves to a permanent redirect's target only when two fetches in a row see it", "[source_http]") {
+  for (int status : {301, 308}) {
+    test::TempDir dir;
+    Publisher publisher(status);
+    const Config config = config_for(dir, {publisher.url("/old")});
+
+    CHECK(run_pass(config).fetched == 1);
+    CHECK_FALSE(http_state(dir, publisher.url("/old")).current_url.has_value());
+    CHECK(http_state(dir, publisher.url("/old")).redirect_candidate == publisher.url("/new"));
+
+    run_pass(config);
+    CHECK(http_state(dir, publisher.url("/old")).current_url == publisher.url("/new"));
+    CHECK(publisher.server().request_count("/old") == 2);
+
+    // From now on the old address is not asked at all, also after a restart.
+    run_pass(config);
+    CHECK(publisher.server().request_count("/old") == 2);
+    CHECK(publisher.server().request_count("/new") == 3);
+  }
+}
+
+TEST_CASE("A permanent redirect seen once and then gone does not move the source", "[source_http]") {
+  test::TempDir dir;
+  Publisher publisher(301);
+  const Config config = config_for(dir, {publisher.url("/old")});
+  run_pass(config);
+  publisher.moved = false;
+  run_pass(config);
+  publisher.moved = true;
+  run_pass(config);
+  const SourceHttpState state = http_state(dir, publisher.url("/old"));
+  CHECK_FALSE(state.current_url.has_value());
+  CHECK(state.redirect_candidate == publisher.url("/new"));
+}
+
+TEST_CASE("302, 303 and 307 never move a source, however often they are seen", "[source_http]") {
+  for (int status : {302, 303, 307}) {
+    test::TempDir dir;
+    Publisher publisher(status);
+    const Config config = config_for(dir, {publisher.url("/old")});
+    for (int i = 0; i < 3; ++i) CHECK(run_pass(config).failed == 0);
+    CHECK_FALSE(http_state(dir, publisher.url("/old")).current_url.has_value());
+    CHECK(publisher.server().request_count("/old") == 3);
+  }
+}
+
+TEST_CASE("A 410 source is not fetched again, even after a restart, until its URL changes", "[source_http]") {
+  test::TempDir dir;
+  Publisher publisher(301);
+  const Config config = config_for(dir, {publisher.url("/gone"), publisher.url("/feed")});
+  const PassSummary first = run_pass(config);
+  CHECK(first.failed == 1);
+  CHECK(http_state(dir, publisher.url("/gone")).gone);
+
+  const PassSummary second = run_pass(config);  // a new Aggregator: as after a restart
+  CHECK(second.sources == 1);
+  CHECK(publisher.server().request_count("/gone") == 1);
+
+  // The operator points the source somewhere else: a new URL is a new source.
+  const Config changed = config_for(dir, {publisher.url("/gone?v=2"), publisher.url("/feed")});
+  CHECK(run_pass(changed).sources == 2);
+}
+
+TEST_CASE("A source's own user_agent is sent instead of the daemon's", "[source_http]") {
+  test::TempDir dir;
+  Publisher publisher(301);
+  Config config = config_for(dir, {publisher.url("/feed"), publisher.url("/feed?plain")});
+  config.daemon.user_agent = "feedd-daemon/1";
+  config.sources[0].user_agent = "Mozilla/5.0 (feedd)";
+  run_pass(config);
+  std::map<std::string, std::string> agent_by_target;
+  for (const auto& r : publisher.server().requests()) agent_by_target[r.target] = r.headers.at("user-agent");
+  CHECK(agent_by_target["/feed"] == "Mozilla/5.0 (feedd)");
+  CHECK(agent_by_target["/feed?plain"] == "feedd-daemon/1");
+}
