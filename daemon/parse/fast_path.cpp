@@ -320,8 +320,15 @@ bool strip_simple_html(std::string_view html, std::string& out) {
       continue;
     }
     if (byte < 0x20 && c != '\t' && c != '\n' && c != '\r') return false;
-    out += c;
-    ++i;
+    // A run of plain ASCII text is copied at once.
+    size_t end = i + 1;
+    while (end < html.size()) {
+      const auto b = static_cast<unsigned char>(html[end]);
+      if (b >= 0x80 || b == '<' || b == '&' || (b < 0x20 && b != '\t' && b != '\n' && b != '\r')) break;
+      ++end;
+    }
+    out.append(html.data() + i, end - i);
+    i = end;
   }
   return open.empty();
 }
@@ -431,17 +438,24 @@ struct BodyCandidate {
 std::string entry_body_text(pugi::xml_node item, std::span<const FieldRule<EntryField>> rules,
                             const ReadContext& context) {
   std::vector<BodyCandidate> found;
-  for (pugi::xml_node child : item.children()) {
-    if (child.type() != pugi::node_element) continue;
-    const std::string_view local = local_name(child.name());
+  const auto consider = [&](pugi::xml_node child, std::string_view local) {
     bool named = false;
     for (const auto& rule : rules) named = named || rule.local_name == local;
-    if (!named) continue;
+    if (!named) return;
     const Ns ns = ns_of(child);
     for (const auto& rule : rules) {
       const bool same_ns = rule.ns == ns || (rule.ns == Ns::kAtom10 && ns == Ns::kAtom03);
       if (same_ns && rule.local_name == local) found.push_back({&rule, child});
     }
+  };
+  for (pugi::xml_node child : item.children()) {
+    if (child.type() != pugi::node_element) continue;
+    const std::string_view local = local_name(child.name());
+    consider(child, local);
+    // As field_table.cpp's candidates_in: a media:group's members count as the item's own.
+    if (local == "group" && ns_of(child) == Ns::kMedia)
+      for (pugi::xml_node member : child.children())
+        if (member.type() == pugi::node_element) consider(member, local_name(member.name()));
   }
   std::stable_sort(found.begin(), found.end(),
                    [](const BodyCandidate& a, const BodyCandidate& b) { return a.rule->rank < b.rule->rank; });
