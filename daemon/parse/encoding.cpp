@@ -337,13 +337,16 @@ bool looks_cjk(std::string_view text) {
   return cjk > 0 && cjk >= 4 * other;
 }
 
+// The first character of an XML document is ASCII ('<' or white space), so where the
+// zero bytes of its first four bytes fall tells UTF-16 and UTF-32 and their byte order
+// apart (RFC 7303 appendix, XML 1.0 appendix F).
 std::optional<Codec> sniff_wide(std::string_view bytes) {
-  using namespace std::string_view_literals;
-  const std::string_view head = bytes.substr(0, 4);
-  if (head == "<\0\0\0"sv) return Codec{"utf-32le", ""};
-  if (head == "\0\0\0<"sv) return Codec{"utf-32be", ""};
-  if (head == "<\0?\0"sv) return Codec{"utf-16le", ""};
-  if (head == "\0<\0?"sv) return Codec{"utf-16be", ""};
+  if (bytes.size() < 4) return std::nullopt;
+  const auto z = [&](size_t i) { return bytes[i] == 0; };
+  if (!z(0) && z(1) && z(2) && z(3)) return Codec{"utf-32le", ""};
+  if (z(0) && z(1) && z(2) && !z(3)) return Codec{"utf-32be", ""};
+  if (!z(0) && z(1) && !z(2) && z(3)) return Codec{"utf-16le", ""};
+  if (z(0) && !z(1) && z(2) && !z(3)) return Codec{"utf-16be", ""};
   return std::nullopt;
 }
 
