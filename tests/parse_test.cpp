@@ -741,3 +741,34 @@ TEST_CASE("Atom content with src is the link when there is no alternate", "[pars
   CHECK(result->entries[0].link == "https://site.example/v.mp4");
   CHECK_FALSE(result->entries[0].content);
 }
+
+TEST_CASE("Huge fields are cut with a warning and stay valid UTF-8", "[parse]") {
+  std::string huge_title;
+  while (huge_title.size() < 100 * 1024) huge_title += "\u00e9t\u00e9 ";
+  std::string huge_body;
+  while (huge_body.size() < 2 * 1024 * 1024) huge_body += "&lt;p&gt;caf\u00e9 au lait&lt;/p&gt;";
+  const auto result = feedd::parse_feed("<rss version=\"2.0\"><channel><title>t</title><item><title>" + huge_title +
+                                        "</title><description>" + huge_body + "</description></item></channel></rss>");
+  REQUIRE(result.ok());
+  REQUIRE(result->entries.size() == 1);
+  CHECK(result->entries[0].title->size() <= 64 * 1024);
+  CHECK(result->entries[0].summary->size() <= 1100 * 1024);
+  CHECK(result->entries[0].summary->substr(result->entries[0].summary->size() - 4) == "</p>");
+  REQUIRE(result->warnings.size() == 2);
+  CHECK_THAT(result->warnings[0], Catch::StartsWith("entry 1: <description> of "));
+  CHECK_THAT(result->warnings[1], Catch::StartsWith("a text field of "));
+  const std::string json = feedd::to_parse_json(*result);
+  CHECK(json.find("\\ufffd") == std::string::npos);
+}
+
+TEST_CASE("Deeply nested markup is neither a crash nor unbounded", "[parse]") {
+  std::string deep = "<rss version=\"2.0\"><channel><title>t</title><item><title>x</title><description>";
+  for (int i = 0; i < 100000; ++i) deep += "<b>";
+  deep += "deep</description></item></channel></rss>";
+  const auto result = feedd::parse_feed(deep);
+  if (result.ok()) {
+    CHECK(result->feed.title == "t");
+  } else {
+    CHECK(result.status().kind() == StatusKind::kParse);
+  }
+}

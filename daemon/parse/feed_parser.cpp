@@ -96,6 +96,42 @@ Result<FeedFormat> detect_format(pugi::xml_node root) {
                             (uri.empty() ? std::string() : " in namespace " + uri));
 }
 
+// Plain-text fields (titles, names, categories, links) longer than this are cut with a
+// warning; HTML fields are capped before sanitising (field_table.cpp).
+constexpr size_t kMaxTextBytes = 64 * 1024;
+
+void cap(std::string& text, std::vector<std::string>& warnings) {
+  if (text.size() <= kMaxTextBytes) return;
+  size_t cut = kMaxTextBytes;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  warnings.push_back("a text field of " + std::to_string(text.size()) + " bytes cut to " + std::to_string(cut));
+  text.resize(cut);
+}
+
+void cap(std::optional<std::string>& text, std::vector<std::string>& warnings) {
+  if (text) cap(*text, warnings);
+}
+
+void cap(std::vector<std::string>& texts, std::vector<std::string>& warnings) {
+  for (std::string& text : texts) cap(text, warnings);
+}
+
+void cap_text_fields(ParsedFeed& feed) {
+  std::vector<std::string>& w = feed.warnings;
+  cap(feed.feed.title, w);
+  cap(feed.feed.link, w);
+  cap(feed.feed.description, w);
+  cap(feed.feed.language, w);
+  cap(feed.feed.image, w);
+  for (Entry& entry : feed.entries) {
+    cap(entry.id, w);
+    cap(entry.title, w);
+    cap(entry.link, w);
+    cap(entry.authors, w);
+    cap(entry.categories, w);
+  }
+}
+
 void make_valid_utf8(std::optional<std::string>& text) {
   if (text) *text = to_valid_utf8(*text);
 }
@@ -215,6 +251,7 @@ Result<ParsedFeed> parse_feed(std::string_view bytes, std::string_view content_t
   Result<ParsedFeed> parsed = text.front() == '{' ? parse_json_document(text, url, std::move(feed))
                                                   : parse_xml_document(text, url, std::move(feed));
   if (!parsed) return parsed;
+  cap_text_fields(*parsed);
   add_content_hashes(*parsed);
   make_valid_utf8(*parsed);
   return parsed;

@@ -100,7 +100,25 @@ std::optional<FieldValue> plain_from(std::string_view text) {
   return non_empty(html_to_text(escape_stray_angle_brackets(text)));
 }
 
+// An HTML field longer than this is cut (at a character boundary, before sanitising, so
+// the sanitiser still closes every tag) with a warning: no real entry needs more, and the
+// cap bounds what one hostile document can make us allocate per field.
+constexpr size_t kMaxHtmlBytes = 1 << 20;
+
+std::string_view utf8_prefix(std::string_view text, size_t limit) {
+  if (text.size() <= limit) return text;
+  size_t cut = limit;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut);
+}
+
 std::optional<FieldValue> sanitised_from(std::string_view html, const ReadContext& context, pugi::xml_node node) {
+  if (html.size() > kMaxHtmlBytes) {
+    if (context.warnings)
+      context.warnings->push_back(context.label + ": <" + std::string(node.name()) + "> of " +
+                                  std::to_string(html.size()) + " bytes cut to " + std::to_string(kMaxHtmlBytes));
+    html = utf8_prefix(html, kMaxHtmlBytes);
+  }
   return non_empty(std::string(trim(sanitize_html(html, base_of(node, context.document_url, context.page_base)))));
 }
 
