@@ -176,3 +176,13 @@ TEST_CASE("The fast path refuses what parse_feed refuses, for the same reason", 
   const auto full = feedd::parse_feed("<!DOCTYPE html><rss version=\"2.0\"><channel></channel></rss>");
   CHECK(refused.ok() == full.ok());
 }
+
+// Found by fuzz/parse_fuzzer.cpp: the cleaning pass drops the NULs and makes this
+// declaration well-formed, but parse_feed finds no end to it and refuses the document.
+TEST_CASE("The fast path refuses a document whose XML declaration never ends, as parse_feed does", "[fastpath]") {
+  using namespace std::string_literals;
+  const std::string bytes =
+      "<?xml version=\"1.0\" encoding=\"cp1253\"?\0\0\0\0\0\0\0\x04>\n<rss version=\"2.0\"><channel><title>"
+      "\xC1\xE8\xDE\xED\xE1</title><item><title>\xC1\xE8\xDE\xED\xE1</title><guid>urn:1</guid></item></channel></rss>\n"s;
+  require_same_keys("declaration with NULs", bytes);
+}

@@ -548,20 +548,34 @@ Result<std::vector<EntryKey>> keys_from_full_parse(std::string_view bytes, std::
   return keys;
 }
 
-// parse_feed refuses a document whose doctype says html; rather than read the prologue
-// again, let it decide for every document with a doctype (RSS 0.91's are rare).
-bool has_doctype(std::string_view text) {
-  for (size_t i = text.find('<'); i != std::string_view::npos && i + 9 <= text.size(); i = text.find('<', i + 1)) {
-    if (text.substr(i, 4) == "<!--") {
+// Whether parse_feed would refuse the document before parsing it: feed_parser.cpp's
+// read_prologue finds no root element, or a doctype or root named html. Read the same
+// way, so that the answer is the same.
+bool refused_by_prologue(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    i = text.find('<', i);
+    if (i == std::string_view::npos) return true;
+    const std::string_view rest = text.substr(i);
+    if (rest.substr(0, 4) == "<!--") {
       i = text.find("-->", i);
-      if (i == std::string_view::npos) return false;
-    } else if (iequals(text.substr(i, 9), "<!doctype")) {
-      return true;
-    } else if (text[i + 1] != '!' && text[i + 1] != '?') {
-      return false;  // the root element: past the prologue
+    } else if (rest.substr(0, 2) == "<?") {
+      i = text.find("?>", i);
+    } else if (rest.size() > 9 && iequals(rest.substr(0, 9), "<!doctype")) {
+      const size_t name_start = rest.find_first_not_of(" \t\r\n", 9);
+      const size_t name_end = rest.find_first_of(" \t\r\n>[", name_start);
+      if (name_start != std::string_view::npos && iequals(rest.substr(name_start, name_end - name_start), "html"))
+        return true;
+      i = text.find('>', i);
+    } else {
+      const size_t end = rest.find_first_of(" \t\r\n/>", 1);
+      const std::string_view root = rest.substr(1, end == std::string_view::npos ? std::string_view::npos : end - 1);
+      return root.empty() || iequals(local_name(root), "html");
     }
+    if (i == std::string_view::npos) return true;
+    ++i;
   }
-  return false;
+  return true;
 }
 
 }  // namespace
@@ -573,7 +587,7 @@ Result<std::vector<EntryKey>> scan_feed_keys(std::string_view bytes, std::string
   decode_document(bytes, content_type, warnings, decoded);
   const std::string_view text = trim(decoded.text);
   if (text.empty() || text.front() != '<') return keys_from_full_parse(bytes, content_type, url);
-  if (has_doctype(text)) return keys_from_full_parse(bytes, content_type, url);  // maybe an HTML page
+  if (refused_by_prologue(text)) return keys_from_full_parse(bytes, content_type, url);
   // The same cleaning and options as parse_feed: the tree must be the same tree. A
   // document that needs the tolerant second pass takes parse_feed's whole way.
   std::optional<std::string> cleaned = clean_xml_text(text, warnings);
