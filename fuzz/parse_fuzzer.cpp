@@ -1,0 +1,52 @@
+// The parse entry point on arbitrary bytes: parse_feed, the JSON `feedd parse` prints,
+// and the fast path, which must agree with parse_feed on every key (the store compares
+// hashes from both). The first byte picks a Content-Type so that charset labels are
+// fuzzed too. Any crash, leak, sanitizer report or broken promise aborts.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+#include "feedd/parse.hpp"
+#include "parse/text.hpp"
+
+namespace {
+
+constexpr std::string_view kContentTypes[] = {
+    "", "application/rss+xml", "application/atom+xml; charset=utf-8", "text/xml; charset=iso-8859-1",
+    "text/xml; charset=gb2312", "application/xml; charset=shift_jis", "text/xml; charset=utf-16",
+    "application/feed+json"};
+
+void fail(const char* what) {
+  std::fprintf(stderr, "broken promise: %s\n", what);
+  std::abort();
+}
+
+void require_utf8(std::string_view text, const char* what) {
+  if (!feedd::parse::is_valid_utf8(text)) fail(what);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return 0;
+  const std::string_view content_type = kContentTypes[data[0] % std::size(kContentTypes)];
+  const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
+  const std::string_view url = "https://fuzz.example/feeds/feed.xml";
+
+  const auto parsed = feedd::parse_feed(bytes, content_type, url);
+  const auto keys = feedd::scan_feed_keys(bytes, content_type, url);
+  if (parsed.ok() != keys.ok()) fail("scan_feed_keys and parse_feed disagree on success");
+  if (!parsed.ok()) return 0;
+  require_utf8(feedd::to_parse_json(*parsed), "to_parse_json output is not UTF-8");
+  if (keys->size() != parsed->entries.size()) fail("scan_feed_keys found another number of entries");
+  for (std::size_t i = 0; i < keys->size(); ++i) {
+    const feedd::Entry& entry = parsed->entries[i];
+    const feedd::EntryKey& key = (*keys)[i];
+    if (key.content_hash != entry.content_hash) fail("content_hash differs between scan_feed_keys and parse_feed");
+    if (key.id != entry.id || key.link != entry.link || key.title != entry.title) fail("identity fields differ");
+    if (key.published != entry.published || key.updated != entry.updated) fail("dates differ");
+  }
+  return 0;
+}
