@@ -151,6 +151,14 @@ add("encoding-utf16le-lone-surrogate.xml",
     rss(channel="<title>aXb</title>", decl="").encode("utf-16-le").replace("X".encode("utf-16-le"), b"\x00\xd8"),
     {"encoding": "utf-16le", "feed.title": "a\ufffdb"})
 
+add("encoding-undeclared-iso-2022-jp-detected.xml", rss(channel="<title>毎日新聞</title>", decl="").encode("iso2022_jp"),
+    {"encoding": "iso-2022-jp", "feed.title": "毎日新聞", "warnings": []})
+add("encoding-utf8-bom-with-invalid-bytes-stays-utf8.xml",
+    b"\xef\xbb\xbf" + rss(channel="<title>caf\u00e9 XY</title>", decl="").encode("utf-8").replace(b"XY", b"\xe9"),
+    {"encoding": "utf-8", "feed.title": "caf\u00e9 \ufffd"})
+add("encoding-euc-jp-http-charset.xml", rss(channel="<title>日本語</title>", decl="").encode("euc_jp"),
+    {"encoding": "euc-jp", "feed.title": "日本語"}, content_type="application/xml; charset=\"EUC-JP\"")
+
 # Real-world shapes: Chinese news in GBK and GB18030, Japanese Shift_JIS.
 CN_ITEMS = [("习近平会见外国领导人", "新华社北京3月9日电"), ("国务院常务会议部署工作", "记者 王明"), ("全国两会新闻中心", "人民网")]
 cn = "".join(item(f"<title>{t}</title><link>http://news.example.cn/{i}.html</link><description><![CDATA[<p>{d}：{t}。</p>]]></description>"
