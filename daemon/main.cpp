@@ -16,7 +16,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/spdlog.h>
-#include <systemd/sd-daemon.h>
 
 #include "feedd/config.hpp"
 #include "feedd/logging.hpp"
@@ -25,6 +24,7 @@
 #include "feedd/pipeline.hpp"
 #include "feedd/report.hpp"
 #include "feedd/store.hpp"
+#include "feedd/service.hpp"
 
 namespace {
 
@@ -213,6 +213,7 @@ int run_command(const Options& o) {
   if (!config) return 1;
   feedd::set_up_logging(o.log_level.value_or(config->daemon.log_level));
   const std::size_t source_count = config->sources.size();
+  const auto fetch_timeout = config->daemon.timeout;
   boost::asio::io_context io;
   feedd::Aggregator aggregator(io, std::move(*config));
   if (auto s = aggregator.open(); !s.is_ok()) {
@@ -223,6 +224,7 @@ int run_command(const Options& o) {
     spdlog::critical("{}", s.to_string());
     return 1;
   }
+  feedd::ServiceNotifier notifier(io, aggregator, 2 * fetch_timeout + std::chrono::seconds(30));
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   int signals_seen = 0;
   std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int number) {
@@ -233,7 +235,7 @@ int run_command(const Options& o) {
       std::_Exit(0);
     }
     spdlog::info("signal {}: stopping", number);
-    sd_notify(0, "STOPPING=1");
+    notifier.stopping();
     aggregator.stop([&] {
       spdlog::info("stopped");
       io.stop();
@@ -243,7 +245,9 @@ int run_command(const Options& o) {
   signals.async_wait(on_signal);
   aggregator.start_polling();
   spdlog::info("feedd {} running: {} sources", FEEDD_VERSION, source_count);
-  sd_notify(0, "READY=1");
+  // Config valid, database open, listener bound: only now is the service ready.
+  notifier.ready(std::to_string(source_count) + " sources");
+  notifier.start();
   io.run();
   return 0;
 }

@@ -98,6 +98,8 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
   bool stopping = false;
   bool render_pending = false;
   int in_flight = 0;
+  std::uint64_t completed = 0;
+  std::chrono::steady_clock::time_point last_completion{};
 
   // Current pass of run_once().
   struct Pass {
@@ -118,6 +120,13 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
   bool is_gone(const std::string& url) const;
   void learn_from_answer(const std::string& url, const FetchResult& result);
   void save_http_state(const std::string& url);
+  // Group commit, on the store thread: the first store job after a commit opens a batch
+  // and queues its commit behind the jobs already waiting, so a busy pass commits many
+  // fetches at once and a quiet daemon commits each at once.
+  void join_batch();
+  void commit_batch();
+  void report_when_committed(const std::string& url, SourceOutcome outcome);
+  std::vector<std::pair<std::string, SourceOutcome>> uncommitted_reports;  // store thread only
   void on_fetched(const std::string& url, FetchResult result);
   void on_outcome(const std::string& url, const SourceOutcome& outcome);
   void request_render(std::function<void()> then = {});
@@ -172,6 +181,10 @@ Status Aggregator::serve_http() {
 }
 
 std::uint16_t Aggregator::http_port() const { return impl_->serving ? impl_->http.port() : 0; }
+
+Aggregator::Progress Aggregator::progress() const {
+  return {impl_->in_flight, impl_->completed, impl_->last_completion};
+}
 
 void Aggregator::run_once(std::function<void(const PassSummary&)> done,
                           std::function<void(const PassSummary&, std::chrono::milliseconds)> progress) {
@@ -272,6 +285,41 @@ void Aggregator::stop(std::function<void()> done, std::chrono::seconds grace) {
   });
 }
 
+void Aggregator::Impl::join_batch() {
+  if (store->in_batch()) return;
+  if (Status s = store->begin_batch(); !s.is_ok()) {
+    spdlog::error("{}", s.to_string());  // each fetch then commits on its own
+    return;
+  }
+  asio::post(store_thread, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->commit_batch();
+  });
+}
+
+void Aggregator::Impl::commit_batch() {
+  if (!store->in_batch()) return;
+  const Status committed = store->commit_batch();
+  if (!committed.is_ok()) spdlog::error("{}", committed.to_string());
+  for (auto& [url, outcome] : uncommitted_reports) {
+    // Nothing of the batch is stored: the validators must not be used, nor the counts.
+    if (!committed.is_ok()) outcome = failed_outcome();
+    asio::post(io, [weak = weak_from_this(), url = std::move(url), outcome = std::move(outcome)] {
+      if (auto self = weak.lock()) self->on_outcome(url, outcome);
+    });
+  }
+  uncommitted_reports.clear();
+}
+
+void Aggregator::Impl::report_when_committed(const std::string& url, SourceOutcome outcome) {
+  if (store->in_batch()) {
+    uncommitted_reports.emplace_back(url, std::move(outcome));
+    return;
+  }
+  asio::post(io, [weak = weak_from_this(), url, outcome = std::move(outcome)] {
+    if (auto self = weak.lock()) self->on_outcome(url, outcome);
+  });
+}
+
 bool Aggregator::Impl::is_gone(const std::string& url) const {
   auto it = http_states.find(url);
   return it != http_states.end() && it->second.gone;
@@ -283,6 +331,7 @@ void Aggregator::Impl::save_http_state(const std::string& url) {
   asio::post(store_thread, [weak = weak_from_this(), state = std::move(state)] {
     auto self = weak.lock();
     if (!self) return;
+    self->join_batch();
     if (Status s = self->store->save_source_http_state(state); !s.is_ok()) spdlog::error("{}: {}", state.url, s.to_string());
   });
 }
@@ -338,10 +387,10 @@ void Aggregator::Impl::fetch_source(const Source& source) {
 
 void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
   auto weak = weak_from_this();
+  // Called on the store thread; the io thread hears of it once the group commit holding
+  // this fetch is durable.
   auto report = [weak, url](SourceOutcome outcome) {
-    if (auto self = weak.lock()) asio::post(self->io, [weak, url, outcome] {
-      if (auto self = weak.lock()) self->on_outcome(url, outcome);
-    });
+    if (auto self = weak.lock()) self->report_when_committed(url, std::move(outcome));
   };
   const Timestamp now = clock();
   learn_from_answer(url, result);
@@ -359,6 +408,7 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
     asio::post(store_thread, [weak, url, result = std::move(result), now, report, hints] {
       auto self = weak.lock();
       if (!self) return;
+      self->join_batch();
       if (Status s = self->store->record_failure(url, result.http_status, result.status.to_string(), now); !s.is_ok())
         spdlog::error("{}: {}", url, s.to_string());
       SourceOutcome outcome = failed_outcome();
@@ -382,6 +432,7 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
     asio::post(store_thread, [weak, url, status = result.http_status, now, report, hints] {
       auto self = weak.lock();
       if (!self) return;
+      self->join_batch();
       if (Status s = self->store->record_not_modified(url, status, now); !s.is_ok())
         spdlog::error("{}: {}", url, s.to_string());
       report({SourceOutcome::Kind::kNotModified, {}, {}, hints, {}});
@@ -398,6 +449,7 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
       asio::post(self->store_thread, [weak, url, status = parsed.status(), http_status = result.http_status, now, report] {
         auto self = weak.lock();
         if (!self) return;
+        self->join_batch();
         if (Status s = self->store->record_failure(url, http_status, status.to_string(), now); !s.is_ok())
           spdlog::error("{}: {}", url, s.to_string());
         report(failed_outcome());
@@ -422,6 +474,7 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
     asio::post(self->store_thread, [weak, fetched, now, report, hints, body_hash] {
       auto self = weak.lock();
       if (!self) return;
+      self->join_batch();
       auto applied = self->store->apply_fetch(*fetched, now);
       if (!applied.ok()) {
         spdlog::error("{}: {}", fetched->source_url, applied.status().to_string());
@@ -438,6 +491,8 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
 
 void Aggregator::Impl::on_outcome(const std::string& url, const SourceOutcome& outcome) {
   --in_flight;
+  ++completed;
+  last_completion = std::chrono::steady_clock::now();
   const bool success = outcome.kind != SourceOutcome::Kind::kFailed;
   if (outcome.kind == SourceOutcome::Kind::kFetched) {
     // Only now, with the entries committed, may the next fetch send these validators.

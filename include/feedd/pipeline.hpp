@@ -52,6 +52,15 @@ class Aggregator {
   Status serve_http();
   std::uint16_t http_port() const;  // 0 when not serving
 
+  // What the service manager is told: whether fetches make progress (the watchdog) and a
+  // one-line status.
+  struct Progress {
+    int in_flight = 0;                 // fetches started and not yet stored
+    std::uint64_t completed = 0;       // fetches finished (any outcome) since start
+    std::chrono::steady_clock::time_point last_completion;  // epoch until the first
+  };
+  Progress progress() const;
+
   // Fetches every enabled source once; `done` runs on the io thread once everything is
   // stored and the output files are written. `progress`, when given, runs on the io thread
   // after each source is done, with the counts so far and the time since the start.

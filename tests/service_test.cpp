@@ -1,0 +1,117 @@
+// feedd under a service manager: the real binary, a real NOTIFY_SOCKET, real signals.
+
+#include <catch2/catch.hpp>
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "support/sample_feeds.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace feedd;
+
+namespace {
+
+// A unix datagram socket standing in for systemd's notification socket.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::filesystem::path& path) : path_(path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  }
+  ~NotifySocket() { ::close(fd_); }
+
+  // The next datagram, or "" after `timeout`.
+  std::string receive(std::chrono::milliseconds timeout) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return "";
+    char buf[4096];
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "";
+  }
+
+  // Reads datagrams until one contains `wanted`; every datagram read is appended to `log`.
+  bool wait_for(const std::string& wanted, std::vector<std::string>& log, std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::string message = receive(std::chrono::milliseconds(200));
+      if (message.empty()) continue;
+      log.push_back(message);
+      if (message.find(wanted) != std::string::npos) return true;
+    }
+    return false;
+  }
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+};
+
+pid_t spawn_feedd(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                  const std::filesystem::path& stderr_file) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    std::vector<char*> argv{const_cast<char*>(FEEDD_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+    FILE* err = std::freopen(stderr_file.c_str(), "w", stderr);
+    (void)err;
+    ::execv(FEEDD_BINARY, argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+}  // namespace
+
+TEST_CASE("Under systemd feedd says READY, feeds the watchdog, and says STOPPING before a clean exit", "[service]") {
+  test::TempDir dir;
+  test::write_file(dir / "a.xml", test::unrelated_rss("local", 2));
+  const auto conf = test::write_file(dir / "feeds.conf", "[daemon]\nlisten = \"127.0.0.1:0\"\n[[feed]]\nurl = \"a.xml\"\n");
+  NotifySocket notify(dir / "notify.sock");
+  const pid_t pid = spawn_feedd({"run", "--config", conf.string()},
+                                {"NOTIFY_SOCKET=" + (dir / "notify.sock").string(), "WATCHDOG_USEC=200000"},
+                                dir / "stderr.txt");
+  REQUIRE(pid > 0);
+  std::vector<std::string> log;
+  const bool ready = notify.wait_for("READY=1", log, std::chrono::seconds(20));
+  const bool fed = ready && notify.wait_for("WATCHDOG=1", log, std::chrono::seconds(5));
+  ::kill(pid, SIGTERM);
+  const bool stopping = notify.wait_for("STOPPING=1", log, std::chrono::seconds(10));
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  INFO(test::read_file(dir / "stderr.txt"));
+  CHECK(ready);
+  CHECK(fed);
+  CHECK(stopping);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  REQUIRE_FALSE(log.empty());
+  CHECK(log.front().find("READY=1") != std::string::npos);  // nothing before READY
+  CHECK(log.back().find("STOPPING=1") != std::string::npos);
+}
+
+TEST_CASE("feedd run with an invalid configuration never says READY", "[service]") {
+  test::TempDir dir;
+  const auto conf = test::write_file(dir / "feeds.conf", "[daemon]\nlisten = 8080\n");
+  NotifySocket notify(dir / "notify.sock");
+  const pid_t pid = spawn_feedd({"run", "--config", conf.string()},
+                                {"NOTIFY_SOCKET=" + (dir / "notify.sock").string()}, dir / "stderr.txt");
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  CHECK(notify.receive(std::chrono::milliseconds(100)).empty());
+}
