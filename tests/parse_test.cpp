@@ -772,3 +772,12 @@ TEST_CASE("Deeply nested markup is neither a crash nor unbounded", "[parse]") {
     CHECK(result.status().kind() == StatusKind::kParse);
   }
 }
+
+TEST_CASE("A NUL in a JSON Feed string becomes U+FFFD instead of cutting the value", "[parse]") {
+  const auto result = feedd::parse_feed(
+      R"({"version":"https://jsonfeed.org/version/1.1","title":"a\u0000b","items":[{"id":"1","title":"x\u0000y"}]})");
+  REQUIRE(result.ok());
+  CHECK(result->feed.title == "a\uFFFDb");
+  REQUIRE(result->entries.size() == 1);
+  CHECK(result->entries[0].title == "x\uFFFDy");
+}

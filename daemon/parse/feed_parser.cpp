@@ -132,12 +132,21 @@ void cap_text_fields(ParsedFeed& feed) {
   }
 }
 
+// Valid UTF-8 without NUL: a JSON Feed's "\u0000" is valid UTF-8, but the first C string
+// API downstream would cut the value there.
+std::string to_valid_text(std::string_view text) {
+  std::string out = to_valid_utf8(text);
+  for (size_t at = out.find('\0'); at != std::string::npos; at = out.find('\0', at + 3))
+    out.replace(at, 1, "\xEF\xBF\xBD");
+  return out;
+}
+
 void make_valid_utf8(std::optional<std::string>& text) {
-  if (text) *text = to_valid_utf8(*text);
+  if (text) *text = to_valid_text(*text);
 }
 
 void make_valid_utf8(std::vector<std::string>& texts) {
-  for (std::string& text : texts) text = to_valid_utf8(text);
+  for (std::string& text : texts) text = to_valid_text(text);
 }
 
 // pugixml turns numeric references such as &#xD800; into bytes that are not UTF-8; one
@@ -157,7 +166,7 @@ void make_valid_utf8(ParsedFeed& feed) {
     make_valid_utf8(entry.content);
     make_valid_utf8(entry.categories);
     for (Enclosure& enclosure : entry.enclosures) {
-      enclosure.url = to_valid_utf8(enclosure.url);
+      enclosure.url = to_valid_text(enclosure.url);
       make_valid_utf8(enclosure.type);
     }
   }
