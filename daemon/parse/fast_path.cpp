@@ -92,7 +92,9 @@ constexpr FieldRule<FeedField> kAtomLinkRules[] = {
 
 // ---- The exact tag-stripper -------------------------------------------------------
 
-enum class Kind { kInline, kBlock, kVoidInline, kVoidBlock };
+// kDropped: the sanitiser and html_to_text drop the element with all it holds; read here
+// only where libxml2 is sure to do the same (see skip_dropped).
+enum class Kind { kInline, kBlock, kVoidInline, kVoidBlock, kDropped };
 
 struct KnownElement {
   std::string_view name;
@@ -116,7 +118,8 @@ constexpr KnownElement kKnownElements[] = {
     {"h1", Kind::kBlock},          {"h2", Kind::kBlock},         {"h3", Kind::kBlock},
     {"h4", Kind::kBlock},          {"h5", Kind::kBlock},         {"h6", Kind::kBlock},
     {"figure", Kind::kBlock},      {"figcaption", Kind::kBlock}, {"br", Kind::kVoidBlock},
-    {"hr", Kind::kVoidBlock},      {"img", Kind::kVoidInline},
+    {"hr", Kind::kVoidBlock},      {"img", Kind::kVoidInline},   {"script", Kind::kDropped},
+    {"style", Kind::kDropped},     {"iframe", Kind::kDropped},
 };
 
 const KnownElement* find_element(std::string_view lower_name) {
@@ -263,6 +266,44 @@ size_t utf8_sequence_length(std::string_view s) {
   return n;
 }
 
+// Whether `text` starts with "</name" followed by white space or '>', in any case; sets
+// `end` past that '>'.
+bool at_end_tag(std::string_view text, std::string_view name, size_t& end) {
+  if (text.size() < name.size() + 3 || text[0] != '<' || text[1] != '/') return false;
+  for (size_t k = 0; k < name.size(); ++k)
+    if ((text[2 + k] | 0x20) != name[k]) return false;
+  size_t p = 2 + name.size();
+  while (p < text.size() && is_html_space(text[p])) ++p;
+  if (p >= text.size() || text[p] != '>') return false;
+  end = p + 1;
+  return true;
+}
+
+// Skips what follows the start tag of a dropped element, up to and including its end tag.
+// libxml2 (in recover mode) reads script and style as raw text up to the first "</script"
+// or "</style"; an iframe is taken only when empty, since its content is parsed as HTML.
+bool skip_dropped(std::string_view html, size_t& i, std::string_view name) {
+  if (name == "iframe") {
+    while (i < html.size() && is_html_space(html[i])) ++i;
+    size_t end = 0;
+    if (!at_end_tag(html.substr(i), name, end)) return false;
+    i += end;
+    return true;
+  }
+  for (size_t p = html.find("</", i); p != std::string_view::npos; p = html.find("</", p + 1)) {
+    const std::string_view rest = html.substr(p + 2);
+    if (rest.size() < name.size()) return false;
+    bool same = true;
+    for (size_t k = 0; k < name.size() && same; ++k) same = (rest[k] | 0x20) == name[k];
+    if (!same) continue;
+    size_t end = 0;
+    if (!at_end_tag(html.substr(p), name, end)) return false;  // "</scriptx>": leave it to libxml2
+    i = p + end;
+    return true;
+  }
+  return false;
+}
+
 // The visible text of `html` exactly as html_to_text would give it before white space is
 // collapsed, or false when the markup is outside what this reader is sure about.
 bool strip_simple_html(std::string_view html, std::string& out) {
@@ -276,6 +317,13 @@ bool strip_simple_html(std::string_view html, std::string& out) {
       if (!read_tag(html, i, tag)) return false;
       const Kind kind = tag.element->kind;
       const bool block = kind == Kind::kBlock || kind == Kind::kVoidBlock;
+      if (kind == Kind::kDropped) {
+        // Outside paragraphs, inline elements and lists libxml2 closes nothing for them.
+        if (tag.end || tag.self_closing || inline_depth > 0) return false;
+        if (!open.empty() && (open.back()->name == "ul" || open.back()->name == "ol")) return false;
+        if (!skip_dropped(html, i, tag.element->name)) return false;
+        continue;
+      }
       if (tag.end) {
         if (kind == Kind::kVoidBlock || kind == Kind::kVoidInline) return false;
         if (open.empty() || open.back() != tag.element) return false;
