@@ -12,7 +12,8 @@ packages=(
   libsystemd-dev zlib1g-dev libssl-dev libxml2-dev
   clang-14 libclang-rt-14-dev
   python3
-  python3-feedparser libxml2-utils   # tests/feed_validity_test.cpp
+  python3-feedparser libxml2-utils   # tests/feed_validity_test.cpp, tests/differential/
+  sfeed                              # bench/parse.sh
   wrk   # bench/render.sh (serving)
   nginx-light newsboat curl   # bench/fetch.sh only
 )

@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite with CTest.
 # This is the command README.md gives and .ci/run runs.
+# Besides CTest it runs the differential check against python3-feedparser and the fuzz
+# targets (scripts/fuzz.sh), each failing the run on any unexplained difference or crash.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 ctest --test-dir build --output-on-failure -j2 --timeout 300
+# After the unit tests: feedd parse against python3-feedparser over every fixture (a few
+# seconds), then the libFuzzer targets for 60 s in all (about 4 minutes with their build).
+/usr/bin/python3 tests/differential/feedparser_diff.py --feedd build/feedd
+scripts/fuzz.sh 60
