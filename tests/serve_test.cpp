@@ -55,7 +55,7 @@ TEST_CASE("GET of a cached feed answers 200 with its body and validators", "[ser
   const FeedCache cache = sample_cache();
   const HttpAnswer answer = handle_request("GET", "/feed.atom", {}, cache);
   CHECK(answer.status == 200);
-  CHECK(answer.body == sample_feed().body);
+  CHECK(answer.payload() == sample_feed().body);
   CHECK(header_of(answer, "Content-Type") == "application/atom+xml; charset=utf-8");
   CHECK(header_of(answer, "ETag") == sample_feed().etag);
   CHECK(header_of(answer, "Last-Modified") == "Sun, 10 Mar 2024 08:00:00 GMT");
@@ -75,7 +75,7 @@ TEST_CASE("If-None-Match with the current ETag answers 304 without a body", "[se
     INFO(field);
     const HttpAnswer answer = handle_request("GET", "/feed.atom", {{"if-none-match", field}}, cache);
     CHECK(answer.status == 304);
-    CHECK(answer.body.empty());
+    CHECK(answer.payload().empty());
     CHECK(header_of(answer, "ETag") == etag);
   }
 }
@@ -86,7 +86,7 @@ TEST_CASE("A stale ETag gets the full feed even when If-Modified-Since is recent
                            {"if-modified-since", "Mon, 11 Mar 2024 00:00:00 GMT"}};
   const HttpAnswer answer = handle_request("GET", "/feed.atom", headers, cache);
   CHECK(answer.status == 200);
-  CHECK(answer.body == sample_feed().body);
+  CHECK(answer.payload() == sample_feed().body);
 }
 
 TEST_CASE("If-Modified-Since at or after the last change answers 304, before it 200", "[serve]") {
@@ -104,7 +104,7 @@ TEST_CASE("HEAD answers the GET's headers without a body", "[serve]") {
   const FeedCache cache = sample_cache();
   const HttpAnswer answer = handle_request("HEAD", "/feed.atom", {}, cache);
   CHECK(answer.status == 200);
-  CHECK(answer.body.empty());
+  CHECK(answer.payload().empty());
   CHECK(header_of(answer, "Content-Length") == std::to_string(sample_feed().body.size()));
   CHECK(header_of(answer, "ETag") == sample_feed().etag);
 }
@@ -116,7 +116,7 @@ TEST_CASE("Unknown path answers 404 and health check answers ok", "[serve]") {
   CHECK(header_of(missing, "Content-Type") == "text/plain; charset=utf-8");
   const HttpAnswer health = handle_request("GET", "/healthz", {}, cache);
   CHECK(health.status == 200);
-  CHECK(health.body == "ok\n");
+  CHECK(health.payload() == "ok\n");
 }
 
 TEST_CASE("Methods other than GET and HEAD answer 405 naming the allowed ones", "[serve]") {
@@ -351,27 +351,27 @@ TEST_CASE("A client accepting gzip gets the compressed copy, its own ETag, and V
   const RenderedFeed feed = gzipped_feed();
 
   const HttpAnswer plain = handle_request("GET", "/feed.atom", {}, cache);
-  CHECK(plain.body == feed.body);
+  CHECK(plain.payload() == feed.body);
   CHECK_FALSE(header_of(plain, "Content-Encoding"));
   CHECK(header_of(plain, "Vary") == "Accept-Encoding");
 
   const HttpAnswer zipped = handle_request("GET", "/feed.atom", {{"accept-encoding", "br, gzip;q=0.8"}}, cache);
-  CHECK(zipped.body == feed.gzip_body);
+  CHECK(zipped.payload() == feed.gzip_body);
   CHECK(header_of(zipped, "Content-Encoding") == "gzip");
   CHECK(header_of(zipped, "ETag") == feed.gzip_etag);
   CHECK(header_of(zipped, "Content-Length") == std::to_string(feed.gzip_body.size()));
   CHECK(header_of(zipped, "Vary") == "Accept-Encoding");
 
   const HttpAnswer refused = handle_request("GET", "/feed.atom", {{"accept-encoding", "gzip;q=0"}}, cache);
-  CHECK(refused.body == feed.body);
+  CHECK(refused.payload() == feed.body);
 
   const HttpAnswer revalidated = handle_request(
       "GET", "/feed.atom", {{"accept-encoding", "gzip"}, {"if-none-match", feed.gzip_etag}}, cache);
   CHECK(revalidated.status == 304);
-  CHECK(revalidated.body.empty());
+  CHECK(revalidated.payload().empty());
   CHECK(header_of(revalidated, "Vary") == "Accept-Encoding");
   const HttpAnswer head = handle_request("HEAD", "/feed.atom", {{"accept-encoding", "gzip"}}, cache);
-  CHECK(head.body.empty());
+  CHECK(head.payload().empty());
   CHECK(header_of(head, "Content-Length") == std::to_string(feed.gzip_body.size()));
 }
 
@@ -380,10 +380,10 @@ TEST_CASE("Older pages are found by path and cursor; a new render drops them", "
   RenderedFeed older = sample_feed();
   older.body = "older page";
   cache.put_page(page_key("/feed.atom", "1700000000-5"), older);
-  CHECK(handle_request("GET", "/feed.atom?before=1700000000-5", {}, cache).body == "older page");
-  CHECK(handle_request("GET", "/feed.atom?x=1&before=1700000000-5", {}, cache).body == "older page");
+  CHECK(handle_request("GET", "/feed.atom?before=1700000000-5", {}, cache).payload() == "older page");
+  CHECK(handle_request("GET", "/feed.atom?x=1&before=1700000000-5", {}, cache).payload() == "older page");
   CHECK(handle_request("GET", "/feed.atom?before=1700000000-4", {}, cache).status == 404);
-  CHECK(handle_request("GET", "/feed.atom?x=1", {}, cache).body == sample_feed().body);
+  CHECK(handle_request("GET", "/feed.atom?x=1", {}, cache).payload() == sample_feed().body);
   cache.clear_pages();
   CHECK(handle_request("GET", "/feed.atom?before=1700000000-5", {}, cache).status == 404);
   CHECK(handle_request("GET", "/feed.atom", {}, cache).status == 200);

@@ -124,9 +124,20 @@ class Session : public std::enable_shared_from_this<Session> {
     // handle_request sets Content-Length itself, so HEAD keeps the GET's length with
     // no body; prepare_payload() would overwrite it.
     for (const auto& [name, value] : result.headers) response_.set(name, value);
-    response_.body() = std::move(result.body);
     response_.keep_alive(keep_alive);
     stream_.expires_after(kOperationTimeout);
+    if (result.feed) {
+      // The cached render goes out as it is, without a copy: the answer holds it alive
+      // until written, even if a new render replaces it in the cache meanwhile.
+      feed_ = std::move(result.feed);
+      const std::string_view bytes = result.gzip ? std::string_view(feed_->gzip_body) : std::string_view(feed_->body);
+      span_response_ = http::response<http::span_body<const char>>(std::move(response_.base()));
+      span_response_.body() = http::span_body<const char>::value_type(bytes.data(), bytes.size());
+      http::async_write(stream_, span_response_,
+                        beast::bind_front_handler(&Session::on_write, shared_from_this(), span_response_.need_eof()));
+      return;
+    }
+    response_.body() = std::move(result.body);
     http::async_write(stream_, response_,
                       beast::bind_front_handler(&Session::on_write, shared_from_this(), response_.need_eof()));
   }
@@ -164,6 +175,8 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
+  http::response<http::span_body<const char>> span_response_;
+  std::shared_ptr<const RenderedFeed> feed_;  // the render span_response_ points into
   bool linger_after_write_ = false;
   std::array<char, 4096> discard_{};
   const FeedCache& cache_;

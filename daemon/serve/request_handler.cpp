@@ -99,7 +99,8 @@ HttpAnswer text_answer(int status, std::string body, bool head) {
   return answer;
 }
 
-HttpAnswer feed_answer(const RenderedFeed& feed, const Headers& headers, bool head) {
+HttpAnswer feed_answer(const std::shared_ptr<const RenderedFeed>& cached, const Headers& headers, bool head) {
+  const RenderedFeed& feed = *cached;
   const bool gzip = !feed.gzip_body.empty() && accepts_gzip(headers);
   HttpAnswer answer;
   answer.headers = {{"ETag", gzip ? feed.gzip_etag : feed.etag},
@@ -117,7 +118,10 @@ HttpAnswer feed_answer(const RenderedFeed& feed, const Headers& headers, bool he
   answer.headers.emplace_back("Content-Type", feed.content_type);
   if (gzip) answer.headers.emplace_back("Content-Encoding", "gzip");
   answer.headers.emplace_back("Content-Length", std::to_string(body.size()));
-  if (!head) answer.body = body;
+  if (!head) {
+    answer.feed = cached;
+    answer.gzip = gzip;
+  }
   return answer;
 }
 
@@ -136,7 +140,12 @@ HttpAnswer handle_request(std::string_view method, std::string_view target, cons
   const std::optional<PageRequest> page = page_request(target);
   const std::shared_ptr<const RenderedFeed> feed = page ? cache.get(page_key(page->path, page->cursor)) : cache.get(path);
   if (!feed) return text_answer(404, "not found\n", head);
-  return feed_answer(*feed, headers, head);
+  return feed_answer(feed, headers, head);
+}
+
+std::string_view HttpAnswer::payload() const {
+  if (!feed) return body;
+  return gzip ? std::string_view(feed->gzip_body) : std::string_view(feed->body);
 }
 
 }  // namespace feedd

@@ -53,6 +53,13 @@ struct HttpAnswer {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;  // empty for HEAD and 304
+  // A feed answer's body is not copied: it is the cached render itself (its gzip copy
+  // when `gzip`), kept alive while the answer is written.
+  std::shared_ptr<const RenderedFeed> feed;
+  bool gzip = false;
+
+  // The bytes to send: the feed's body (or gzip copy) when set, else `body`.
+  std::string_view payload() const;
 };
 
 // The whole request-to-answer logic, apart from any socket: GET and HEAD of cached feeds
