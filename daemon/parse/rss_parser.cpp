@@ -1,6 +1,8 @@
 // RSS 0.9x, 1.0 (RDF) and 2.0: one table, since their elements share names and RSS 1.0
 // modules (dc:, content:) are used by all of them.
+#include <algorithm>
 #include <array>
+#include <vector>
 
 #include "parse/field_table.hpp"
 #include "parse/format_parsers.hpp"
@@ -89,16 +91,29 @@ void parse_rss(pugi::xml_node root, std::string_view url, ParsedFeed& feed) {
   feed.feed = read_feed_meta(containers, kChannelRules, context);
   if (feed.feed.link && !url_scheme(*feed.feed.link).empty()) context.page_base = *feed.feed.link;
 
+  // An <item> left unclosed before the next one comes back from the tolerant pass with
+  // the next item nested inside it; each is still its own entry (as feedparser reads it),
+  // so nested items are read too, in document order, with an explicit stack.
+  std::vector<pugi::xml_node> pending;
   for (pugi::xml_node container : containers) {
-    for (pugi::xml_node item : container.children()) {
-      if (!is_rss_element(item, "item")) continue;
-      context.label = "entry " + std::to_string(feed.entries.size() + 1);
-      Entry entry = read_entry(item, kItemRules, context);
-      // RSS 1.0 names each item by its rdf:about, its only identifier.
-      if (!entry.id)
-        if (const std::string_view about = attribute_by_local_name(item, "about").value(); !about.empty())
-          entry.id = std::string(about);
-      feed.entries.push_back(std::move(entry));
+    for (pugi::xml_node top : container.children()) {
+      if (!is_rss_element(top, "item")) continue;
+      pending.push_back(top);
+      while (!pending.empty()) {
+        const pugi::xml_node item = pending.back();
+        pending.pop_back();
+        context.label = "entry " + std::to_string(feed.entries.size() + 1);
+        Entry entry = read_entry(item, kItemRules, context);
+        // RSS 1.0 names each item by its rdf:about, its only identifier.
+        if (!entry.id)
+          if (const std::string_view about = attribute_by_local_name(item, "about").value(); !about.empty())
+            entry.id = std::string(about);
+        feed.entries.push_back(std::move(entry));
+        const size_t first_nested = pending.size();
+        for (pugi::xml_node child : item.children())
+          if (is_rss_element(child, "item")) pending.push_back(child);
+        std::reverse(pending.begin() + static_cast<std::ptrdiff_t>(first_nested), pending.end());
+      }
     }
   }
 }

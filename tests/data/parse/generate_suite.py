@@ -344,7 +344,7 @@ add("broken-junk-before-declaration.xml", "garbage" + rss(channel="<title>junk</
 add("broken-php-warning-before-declaration.xml", "<br />\n<b>Warning</b>: something in x.php<br />\n" + rss(channel="<title>php</title>"),
     {"feed.title": "php"})
 add("broken-unclosed-item.xml", rss(item("<title>one</title>").replace("</item>", "") + item("<title>two</title>")),
-    {"feed.title": "Feed", "entries.0.title": "one"})
+    {"feed.title": "Feed", "entries.0.title": "one", "entries.1.title": "two"})
 add("broken-mismatched-tags.xml", rss(item("<title>one</title><description>x</desc>") + item("<title>two</title>")),
     {"entries.0.title": "one"})
 add("broken-truncated-mid-item.xml", rss(item("<title>one</title>") + item("<title>two</title>") + item("<title>three"))[:-30],
