@@ -134,3 +134,14 @@ TEST_CASE("One pass writes the unified and per-tag feeds in three formats, filte
   io.run_for(20s);
   client.join();
 }
+
+TEST_CASE("[output] include and exclude are read as regular expressions, and a broken one is an error at its line",
+          "[config][unified]") {
+  const ConfigResult good = parse_config("[output]\ninclude = \"(?i)climate\"\nexclude = \"sponsored\"\n", "feeds.conf");
+  REQUIRE(good.ok());
+  CHECK(good.config.output.include == "(?i)climate");
+  CHECK(good.config.output.exclude == "sponsored");
+  const ConfigResult bad = parse_config("[output]\nexclude = \"(unclosed\"\n", "feeds.conf");
+  REQUIRE(bad.errors.size() == 1);
+  CHECK(bad.errors[0].line == 2);
+}
