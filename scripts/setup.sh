@@ -14,7 +14,7 @@ packages=(
   python3
   python3-feedparser libxml2-utils   # tests/feed_validity_test.cpp, tests/differential/
   sfeed                              # bench/parse.sh
-  wrk   # bench/render.sh (serving)
+  wrk bc   # bench/render.sh (serving)
   nginx-light newsboat curl   # bench/fetch.sh only
 )
 
