@@ -129,19 +129,25 @@ Result<StatementLease> StatementCache::get(std::string_view sql) {
 }
 
 Result<Transaction> Transaction::begin(sqlite3* db, Mode mode) {
-  Status status = exec(db, mode == Mode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN");
+  const bool nested = !sqlite3_get_autocommit(db);
+  Status status = exec(db, nested ? "SAVEPOINT nested" : mode == Mode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN");
   if (!status.is_ok()) return status;
-  return Transaction(db);
+  return Transaction(db, nested);
 }
 
 Transaction::~Transaction() {
   // A failed COMMIT (or an error that already ended the transaction) leaves nothing to
   // roll back; ROLLBACK then fails harmlessly, so its result is ignored.
-  if (db_ && !sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  if (!db_ || sqlite3_get_autocommit(db_)) return;
+  if (nested_) {
+    sqlite3_exec(db_, "ROLLBACK TO nested; RELEASE nested", nullptr, nullptr, nullptr);
+  } else {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
 }
 
 Status Transaction::commit() {
-  Status status = exec(db_, "COMMIT");
+  Status status = exec(db_, nested_ ? "RELEASE nested" : "COMMIT");
   // On failure (SQLITE_BUSY) the transaction is still open: the destructor rolls it back.
   if (status.is_ok()) db_ = nullptr;
   return status;

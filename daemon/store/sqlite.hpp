@@ -113,15 +113,20 @@ class Transaction {
  public:
   enum class Mode { kRead, kWrite };
   static Result<Transaction> begin(sqlite3* db, Mode mode);
-  Transaction(Transaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+  // Inside an open transaction (a group commit, Store::begin_batch) this is a SAVEPOINT:
+  // its commit releases it into the outer transaction, and dropping it uncommitted rolls
+  // back only its own changes.
+  Transaction(Transaction&& other) noexcept
+      : db_(std::exchange(other.db_, nullptr)), nested_(other.nested_) {}
   Transaction& operator=(Transaction&&) = delete;
   ~Transaction();
 
   Status commit();
 
  private:
-  explicit Transaction(sqlite3* db) : db_(db) {}
+  Transaction(sqlite3* db, bool nested) : db_(db), nested_(nested) {}
   sqlite3* db_;  // null once committed or moved from
+  bool nested_ = false;
 };
 
 }  // namespace feedd::db

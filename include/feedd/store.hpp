@@ -170,6 +170,14 @@ class Store {
   // new. Then returns freed pages to the file system (incremental vacuum).
   Result<PruneStats> prune(Timestamp cutoff);
 
+  // Group commit: everything stored between begin_batch() and commit_batch() is one SQLite
+  // transaction, so pages that many fetches touch are written once. Each apply_fetch and
+  // record_* inside it stays all-or-nothing (a savepoint); a crash before commit_batch()
+  // loses the whole batch, never part of a fetch. commit_batch() rolls back on failure.
+  Status begin_batch();
+  Status commit_batch();
+  bool in_batch() const;
+
   // Saves every field of `state` for the source state.url (creating its row if needed).
   Status save_source_http_state(const SourceHttpState& state);
   // Every source's SourceHttpState, in the order the sources were first recorded.
