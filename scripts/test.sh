@@ -8,6 +8,6 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 ctest --test-dir build --output-on-failure -j2 --timeout 300
 # After the unit tests: feedd parse against python3-feedparser over every fixture (a few
-# seconds), then the libFuzzer targets for 60 s in all (about 4 minutes with their build).
+# seconds), then the libFuzzer targets for 60 s in all (about 3 minutes with their build).
 /usr/bin/python3 tests/differential/feedparser_diff.py --feedd build/feedd
 scripts/fuzz.sh 60
