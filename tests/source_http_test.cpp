@@ -9,6 +9,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "feedd/dedup.hpp"
 #include "feedd/pipeline.hpp"
 #include "feedd/store.hpp"
 #include "support/fixture_server.hpp"
@@ -159,4 +160,59 @@ TEST_CASE("A source's own user_agent is sent instead of the daemon's", "[source_
   for (const auto& r : publisher.server().requests()) agent_by_target[r.target] = r.headers.at("user-agent");
   CHECK(agent_by_target["/feed"] == "Mozilla/5.0 (feedd)");
   CHECK(agent_by_target["/feed?plain"] == "feedd-daemon/1");
+}
+
+namespace {
+FetchedFeed one_entry_feed(const std::string& url, const std::string& id) {
+  Entry entry;
+  entry.id = id;
+  entry.title = "Story " + id;
+  entry.content = "<p>Text of story " + id + " for the group commit test.</p>";
+  entry.content_hash = dedup::content_hash(*entry.title, *entry.content);
+  FetchedFeed fetched;
+  fetched.source_url = url;
+  fetched.etag = "\"" + id + "\"";
+  fetched.feed.entries.push_back(entry);
+  return fetched;
+}
+const Timestamp kNow{std::chrono::seconds{1'700'000'000}};
+}  // namespace
+
+TEST_CASE("Fetches stored in one group commit are all visible to another connection only after it",
+          "[source_http][store]") {
+  test::TempDir dir;
+  auto writer = Store::open(dir / "feedd.db");
+  REQUIRE(writer.ok());
+  auto reader = Store::open(dir / "feedd.db");
+  REQUIRE(reader.ok());
+  Store& store = *writer.value();
+
+  REQUIRE(store.begin_batch().is_ok());
+  CHECK(store.in_batch());
+  REQUIRE(store.apply_fetch(one_entry_feed("http://a.example/feed", "a1"), kNow).ok());
+  REQUIRE(store.apply_fetch(one_entry_feed("http://b.example/feed", "b1"), kNow).ok());
+  CHECK(store.story_count().value() == 2);             // the writer sees its own batch
+  CHECK(reader.value()->story_count().value() == 0);   // nobody else does yet
+  REQUIRE(store.commit_batch().is_ok());
+  CHECK_FALSE(store.in_batch());
+  CHECK(reader.value()->story_count().value() == 2);
+  CHECK(reader.value()->source_state("http://b.example/feed").value()->etag == "\"b1\"");
+}
+
+TEST_CASE("A batch that is never committed leaves nothing behind, not part of a fetch", "[source_http][store]") {
+  test::TempDir dir;
+  {
+    auto opened = Store::open(dir / "feedd.db");
+    REQUIRE(opened.ok());
+    Store& store = *opened.value();
+    REQUIRE(store.begin_batch().is_ok());
+    REQUIRE(store.apply_fetch(one_entry_feed("http://a.example/feed", "a1"), kNow).ok());
+    // Closed without commit_batch(): as after a crash.
+  }
+  auto reopened = Store::open(dir / "feedd.db");
+  REQUIRE(reopened.ok());
+  CHECK(reopened.value()->story_count().value() == 0);
+  auto state = reopened.value()->source_state("http://a.example/feed");
+  REQUIRE(state.ok());
+  CHECK((!state.value() || !state.value()->etag));  // no validator hiding an entry never stored
 }

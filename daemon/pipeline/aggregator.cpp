@@ -5,6 +5,7 @@
 // Values travel between them by `post`; nothing is shared under a lock.
 
 #include <atomic>
+#include <deque>
 #include <map>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -110,6 +111,11 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
     std::function<void(const PassSummary&, std::chrono::milliseconds)> progress;
   };
   std::optional<Pass> pass;
+  // Sources of the pass not started yet: a pass keeps at most twice `concurrency` sources
+  // between fetch and store, so bodies and parsed feeds never pile up in memory faster
+  // than the store thread takes them (10,000 feeds stay within a few dozen of them).
+  std::deque<const Source*> pass_waiting;
+  void start_waiting();
   std::function<void()> on_idle;  // stop() waiting for fetches in flight
   // The io_context would return from run() while the parse pool or store thread still
   // work on its behalf; this keeps it running during a pass and while polling.
@@ -211,8 +217,9 @@ void Aggregator::run_once(std::function<void(const PassSummary&)> done,
     return;
   }
   for (const auto& [url, source] : self.sources) {
-    if (source.enabled && !self.is_gone(url)) self.fetch_source(source);
+    if (source.enabled && !self.is_gone(url)) self.pass_waiting.push_back(&source);
   }
+  self.start_waiting();
 }
 
 void Aggregator::start_polling() {
@@ -318,6 +325,15 @@ void Aggregator::Impl::report_when_committed(const std::string& url, SourceOutco
   asio::post(io, [weak = weak_from_this(), url, outcome = std::move(outcome)] {
     if (auto self = weak.lock()) self->on_outcome(url, outcome);
   });
+}
+
+void Aggregator::Impl::start_waiting() {
+  const int window = 2 * std::max(1, config.daemon.concurrency);
+  while (!pass_waiting.empty() && in_flight < window) {
+    const Source* source = pass_waiting.front();
+    pass_waiting.pop_front();
+    fetch_source(*source);
+  }
 }
 
 bool Aggregator::Impl::is_gone(const std::string& url) const {
@@ -491,6 +507,7 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
 
 void Aggregator::Impl::on_outcome(const std::string& url, const SourceOutcome& outcome) {
   --in_flight;
+  start_waiting();
   ++completed;
   last_completion = std::chrono::steady_clock::now();
   const bool success = outcome.kind != SourceOutcome::Kind::kFailed;
