@@ -52,7 +52,13 @@ SourceOutcome failed_outcome() { return {SourceOutcome::Kind::kFailed, {}, {}, {
 // What the feed itself says about how often to ask it (RSS ttl, sy:updatePeriod,
 // skipHours, skipDays).
 void read_declared_schedule(const FeedMeta& feed, FetchOutcome& outcome) {
-  if (feed.ttl_minutes && *feed.ttl_minutes > 0) outcome.declared_interval = std::chrono::minutes(*feed.ttl_minutes);
+  // The longer of the two when a feed gives both: each is the publisher asking for calm.
+  int minutes = 0;
+  if (feed.ttl_minutes) minutes = std::max(minutes, *feed.ttl_minutes);
+  if (feed.update_period_minutes) minutes = std::max(minutes, *feed.update_period_minutes);
+  if (minutes > 0) outcome.declared_interval = std::chrono::minutes(minutes);
+  outcome.skip_hours = feed.skip_hours;
+  outcome.skip_days = feed.skip_days;
 }
 
 }  // namespace
