@@ -216,3 +216,36 @@ TEST_CASE("A batch that is never committed leaves nothing behind, not part of a 
   REQUIRE(state.ok());
   CHECK((!state.value() || !state.value()->etag));  // no validator hiding an entry never stored
 }
+
+TEST_CASE("feedd run schedules the next fetch no sooner than the feed's ttl and sy:updatePeriod", "[source_http]") {
+  test::TempDir dir;
+  test::FixtureServer server([](const test::FixtureRequest& r) -> test::FixtureResponse {
+    const std::string period = r.target == "/hourly" ? "hourly" : "daily";
+    return {200,
+            {{"Content-Type", "application/rss+xml"}},
+            "<rss version=\"2.0\" xmlns:sy=\"http://purl.org/rss/1.0/modules/syndication/\"><channel>"
+            "<title>t</title><ttl>120</ttl><sy:updatePeriod>" + period + "</sy:updatePeriod>"
+            "<item><guid>a</guid><title>A story</title><description>Some text.</description></item>"
+            "</channel></rss>"};
+  });
+  Config config = config_for(dir, {server.url("/hourly"), server.url("/daily")});
+  for (Source& s : config.sources) s.interval = 1s;  // due within the first second
+  const Timestamp t0 = kNow;
+  boost::asio::io_context io;
+  {
+    Aggregator aggregator(io, config, [t0] { return t0; });
+    REQUIRE(aggregator.open().is_ok());
+    aggregator.start_polling();
+    io.run_for(2500ms);
+    aggregator.stop([&io] { io.stop(); });
+    io.restart();
+    io.run_for(5s);
+  }
+  const auto hourly = http_state(dir, server.url("/hourly")).next_fetch;
+  REQUIRE(hourly.has_value());
+  CHECK(*hourly >= t0 + 108min);  // ttl 120 min (the longer) less 10% jitter
+  CHECK(*hourly <= t0 + 132min);
+  const auto daily = http_state(dir, server.url("/daily")).next_fetch;
+  REQUIRE(daily.has_value());
+  CHECK(*daily >= t0 + std::chrono::hours(24) - std::chrono::hours(24) / 10);
+}
