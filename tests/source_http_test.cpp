@@ -9,6 +9,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "feedd/config.hpp"
 #include "feedd/dedup.hpp"
 #include "feedd/pipeline.hpp"
 #include "feedd/store.hpp"
@@ -248,4 +249,40 @@ TEST_CASE("feedd run schedules the next fetch no sooner than the feed's ttl and 
   const auto daily = http_state(dir, server.url("/daily")).next_fetch;
   REQUIRE(daily.has_value());
   CHECK(*daily >= t0 + std::chrono::hours(24) - std::chrono::hours(24) / 10);
+}
+
+TEST_CASE("Per-source min_interval, max_interval and user_agent override [daemon]'s; host_delay may be 0s",
+          "[source_http][config]") {
+  const ConfigResult parsed = parse_config(R"toml(
+[daemon]
+min_interval = "10m"
+max_interval = "12h"
+host_delay = "0s"
+user_agent = "feedd-test/1"
+[[feed]]
+url = "https://a.example/feed"
+[[feed]]
+url = "https://b.example/feed"
+min_interval = "1m"
+max_interval = "2h"
+user_agent = "Mozilla/5.0 (compatible)"
+)toml", "feeds.conf");
+  REQUIRE(parsed.ok());
+  const Config& config = parsed.config;
+  CHECK(config.daemon.host_delay == 0s);
+  CHECK(config.sources[0].min_interval == 10min);
+  CHECK(config.sources[0].max_interval == 12h);
+  CHECK(config.sources[0].user_agent == "feedd-test/1");
+  CHECK(config.sources[1].min_interval == 1min);
+  CHECK(config.sources[1].max_interval == 2h);
+  CHECK(config.sources[1].user_agent == "Mozilla/5.0 (compatible)");
+  CHECK(parse_config("", "feeds.conf").config.daemon.host_delay == 1s);
+}
+
+TEST_CASE("A min_interval longer than max_interval is an error with its line", "[source_http][config]") {
+  const ConfigResult parsed = parse_config("[[feed]]\nurl = \"https://a.example/\"\nmin_interval = \"2h\"\n"
+                                           "max_interval = \"1h\"\n",
+                                           "feeds.conf");
+  REQUIRE(parsed.errors.size() == 1);
+  CHECK(parsed.errors[0].to_string() == "feeds.conf:4:16: 'min_interval' must not be longer than 'max_interval'");
 }
