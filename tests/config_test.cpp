@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "feedd/config.hpp"
+#include "feedd/config_diff.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace feedd;
@@ -170,4 +171,41 @@ TEST_CASE("An empty file is a valid configuration with defaults and no sources",
   CHECK(r.config.sources.empty());
   CHECK(r.config.daemon.listen == "127.0.0.1:8080");
   CHECK(r.config.daemon.database == "/srv/feedd.db");
+}
+
+TEST_CASE("A reload's diff names the sources added, removed and changed", "[config]") {
+  const auto before = parse_config(R"(
+[[feed]]
+url = "https://a.example/rss"
+[[feed]]
+url = "https://b.example/rss"
+title = "B"
+[[feed]]
+url = "https://c.example/rss"
+)",
+                                   "feeds.conf");
+  const auto after = parse_config(R"(
+[output]
+title = "Renamed"
+
+# a comment moves every line: that alone is no change
+[[feed]]
+url = "https://a.example/rss"
+[[feed]]
+url = "https://b.example/rss"
+title = "B, retitled"
+[[feed]]
+url = "https://d.example/rss"
+)",
+                                  "feeds.conf");
+  REQUIRE(before.ok());
+  REQUIRE(after.ok());
+  const ConfigDiff diff = diff_configs(before.config, after.config);
+  CHECK(diff.added == std::vector<std::string>{"https://d.example/rss"});
+  CHECK(diff.removed == std::vector<std::string>{"https://c.example/rss"});
+  CHECK(diff.changed == std::vector<std::string>{"https://b.example/rss"});
+  CHECK_FALSE(diff.daemon_changed);
+  CHECK(diff.output_changed);
+  CHECK(diff.to_string() == "1 sources added, 1 removed, 1 changed ([output] changed)");
+  CHECK(diff_configs(before.config, before.config).to_string() == "nothing changed");
 }
