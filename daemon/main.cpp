@@ -32,7 +32,8 @@ constexpr const char* kUsage = R"(usage: feedd COMMAND [OPTIONS]
 
 Commands:
   run [--config PATH]            run the daemon in the foreground: poll sources, serve
-                                 and write the unified feed; stops cleanly on SIGTERM/SIGINT
+                                 and write the unified feed; SIGHUP re-reads the config,
+                                 SIGTERM/SIGINT stop it cleanly
   once [--config PATH]           fetch every enabled source once, store, write the
                                  output files, print a summary and exit
   parse FILE [--url URL] [--content-type TYPE]
@@ -213,6 +214,7 @@ int run_command(const Options& o) {
   if (!config) return 1;
   feedd::set_up_logging(o.log_level.value_or(config->daemon.log_level));
   const std::size_t source_count = config->sources.size();
+  std::size_t source_count_now = source_count;
   const auto fetch_timeout = config->daemon.timeout;
   boost::asio::io_context io;
   feedd::Aggregator aggregator(io, std::move(*config));
@@ -243,6 +245,31 @@ int run_command(const Options& o) {
     signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);
+
+  // SIGHUP: read feeds.conf again; a file with errors is refused and the running
+  // configuration stays in force.
+  const std::filesystem::path config_path = o.config ? std::filesystem::path(*o.config) : feedd::default_config_path();
+  boost::asio::signal_set hangups(io, SIGHUP);
+  std::function<void(boost::system::error_code, int)> on_hangup = [&](boost::system::error_code ec, int) {
+    if (ec) return;
+    hangups.async_wait(on_hangup);
+    notifier.reloading();
+    auto loaded = feedd::load_config(config_path);
+    if (!loaded.ok()) {
+      spdlog::error("reload refused: {} has {} errors; the running configuration stays in force",
+                    config_path.string(), loaded.errors.size());
+      for (const auto& e : loaded.errors) spdlog::error("{}", e.to_string());
+    } else {
+      const std::size_t count = loaded.config.sources.size();
+      const feedd::ConfigDiff diff = aggregator.reload(std::move(loaded.config));
+      if (o.log_level) spdlog::set_level(spdlog::level::from_str(*o.log_level));
+      spdlog::info("reloaded {}: {}", config_path.string(), diff.to_string());
+      source_count_now = count;
+    }
+    notifier.ready(std::to_string(source_count_now) + " sources");
+  };
+  hangups.async_wait(on_hangup);
+
   aggregator.start_polling();
   spdlog::info("feedd {} running: {} sources", FEEDD_VERSION, source_count);
   // Config valid, database open, listener bound: only now is the service ready.

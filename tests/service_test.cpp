@@ -115,3 +115,48 @@ TEST_CASE("feedd run with an invalid configuration never says READY", "[service]
   CHECK(WEXITSTATUS(status) == 1);
   CHECK(notify.receive(std::chrono::milliseconds(100)).empty());
 }
+
+TEST_CASE("SIGHUP adds a new source without a restart and a broken file keeps the old sources", "[service]") {
+  test::TempDir dir;
+  test::write_file(dir / "a.xml", test::unrelated_rss("alpha", 1));
+  test::write_file(dir / "b.xml", test::unrelated_rss("bravo", 1));
+  const std::string header = "[daemon]\nlisten = \"127.0.0.1:0\"\ninterval = \"1h\"\n";
+  const auto conf = test::write_file(dir / "feeds.conf", header + "[[feed]]\nurl = \"a.xml\"\n");
+  NotifySocket notify(dir / "notify.sock");
+  const pid_t pid = spawn_feedd({"run", "--config", conf.string()},
+                                {"NOTIFY_SOCKET=" + (dir / "notify.sock").string()}, dir / "stderr.txt");
+  std::vector<std::string> log;
+  REQUIRE(notify.wait_for("READY=1", log, std::chrono::seconds(20)));
+  auto feed_has = [&](const std::string& text) {
+    for (int i = 0; i < 100; ++i) {
+      if (test::read_file(dir / "public/feed.atom").find(text) != std::string::npos) return true;
+      ::usleep(100 * 1000);
+    }
+    return false;
+  };
+  CHECK(feed_has("alpha story 1"));
+
+  test::write_file(dir / "feeds.conf", header + "[[feed]]\nurl = \"a.xml\"\n[[feed]]\nurl = \"b.xml\"\n");
+  ::kill(pid, SIGHUP);
+  CHECK(notify.wait_for("RELOADING=1", log, std::chrono::seconds(10)));
+  CHECK(notify.wait_for("READY=1", log, std::chrono::seconds(10)));
+  CHECK(feed_has("bravo story 1"));  // the added source was fetched, without a restart
+
+  test::write_file(dir / "feeds.conf", header + "[[feed]]\nurl = \"a.xml\"\nintervall = \"5m\"\n");
+  ::kill(pid, SIGHUP);
+  CHECK(notify.wait_for("READY=1", log, std::chrono::seconds(10)));
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  const std::string err = test::read_file(dir / "stderr.txt");
+  INFO(err);
+  CHECK(err.find("reloaded " + conf.string() + ": 1 sources added, 0 removed, 0 changed") != std::string::npos);
+  CHECK(err.find("reload refused") != std::string::npos);
+  CHECK(err.find("unknown key 'intervall'") != std::string::npos);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  // Both sources' stories are still served after the refused reload.
+  const std::string atom = test::read_file(dir / "public/feed.atom");
+  CHECK(atom.find("alpha story 1") != std::string::npos);
+  CHECK(atom.find("bravo story 1") != std::string::npos);
+}

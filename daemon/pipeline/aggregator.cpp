@@ -74,7 +74,7 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
         http(io, cache) {
     for (const Source& source : config.sources) {
       sources.emplace(source.url, source);
-      filters.emplace(source.url, pipeline::EntryFilter(source));
+      filters.emplace(source.url, std::make_shared<const pipeline::EntryFilter>(source));
     }
   }
 
@@ -90,9 +90,14 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
   asio::thread_pool parse_pool{2};
   asio::thread_pool store_thread{1};
   std::map<std::string, Source> sources;
-  std::map<std::string, pipeline::EntryFilter> filters;
-  pipeline::EntryFilter output_filter{config.output};  // [output] include / exclude
-  pipeline::FeedRenderer renderer{config};
+  // A reload swaps these for new ones while other threads may hold the old ones: each
+  // is immutable, shared, and read through std::atomic_load off the io thread.
+  std::map<std::string, std::shared_ptr<const pipeline::EntryFilter>> filters;  // io thread only
+  std::shared_ptr<const pipeline::EntryFilter> output_filter =
+      std::make_shared<const pipeline::EntryFilter>(config.output);  // [output] include / exclude
+  std::shared_ptr<const pipeline::FeedRenderer> renderer = std::make_shared<const pipeline::FeedRenderer>(config);
+  std::atomic<std::int64_t> retention_seconds{config.daemon.retention.count()};
+  const std::filesystem::path database{config.daemon.database};  // a reload never moves it
   // Older pages are rendered on demand by this thread, from its own connection: WAL
   // readers never wait for the writer, so neither does the HTTP server.
   asio::thread_pool page_thread{1};
@@ -258,6 +263,72 @@ void Aggregator::start_polling() {
       self->arm_poll_timer();
     });
   });
+}
+
+ConfigDiff Aggregator::reload(Config next) {
+  Impl& self = *impl_;
+  const ConfigDiff diff = diff_configs(self.config, next);
+  if (diff.empty()) return diff;
+  // These are fixed for the life of the process: the store, page reader and fetcher were
+  // built with them.
+  auto keep = [](const char* key, auto& now, const auto& before) {
+    if (now != before) spdlog::warn("reload: {} changes apply after a restart", key);
+    now = before;
+  };
+  keep("database", next.daemon.database, self.config.daemon.database);
+  keep("concurrency", next.daemon.concurrency, self.config.daemon.concurrency);
+  keep("per_host", next.daemon.per_host, self.config.daemon.per_host);
+  keep("host_delay", next.daemon.host_delay, self.config.daemon.host_delay);
+  spdlog::set_level(spdlog::level::from_str(next.daemon.log_level));
+
+  self.sources.clear();
+  self.filters.clear();
+  for (const Source& source : next.sources) {
+    self.sources.emplace(source.url, source);
+    self.filters.emplace(source.url, std::make_shared<const pipeline::EntryFilter>(source));
+  }
+  std::atomic_store(&self.output_filter, std::make_shared<const pipeline::EntryFilter>(next.output));
+  self.retention_seconds = next.daemon.retention.count();
+  const bool listen_changed = next.daemon.listen != self.config.daemon.listen;
+  const std::string old_listen = self.config.daemon.listen;
+  self.config = next;
+
+  // The store learns the new sources and renders with the new [output] and tags, after
+  // whatever it is already doing.
+  auto renderer = std::make_shared<const pipeline::FeedRenderer>(next);
+  asio::post(self.store_thread, [weak = std::weak_ptr<Impl>(impl_), renderer, sources = next.sources,
+                                 near = next.output.near_duplicates] {
+    auto self = weak.lock();
+    if (!self) return;
+    if (Status s = self->store->sync_sources(sources); !s.is_ok()) spdlog::error("reload: {}", s.to_string());
+    self->store->set_near_duplicates(near);
+    std::atomic_store(&self->renderer, renderer);
+    self->render_now();
+  });
+
+  if (self.polling) {
+    std::vector<Source> list;
+    for (const auto& [url, source] : self.sources) {
+      if (!self.is_gone(url)) list.push_back(source);
+    }
+    // Kept sources keep their due times; added ones are spread, 10 ms apart on average,
+    // so a reload that adds 10,000 sources does not fire them all in the same second.
+    const auto spread = std::chrono::seconds(std::max<std::size_t>(1, diff.added.size() / 100));
+    self.schedule.set_sources(list, self.clock(), {}, spread);
+    self.poll_timer.cancel();
+    self.arm_poll_timer();
+  }
+
+  if (listen_changed) {
+    if (self.serving) self.http.stop();
+    self.serving = false;
+    if (Status s = serve_http(); !s.is_ok()) {
+      spdlog::error("reload: {}; staying on {}", s.to_string(), old_listen);
+      self.config.daemon.listen = old_listen;
+      if (Status back = serve_http(); !back.is_ok()) spdlog::error("reload: {}", back.to_string());
+    }
+  }
+  return diff;
 }
 
 void Aggregator::stop(std::function<void()> done, std::chrono::seconds grace) {
@@ -461,8 +532,10 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
     });
     return;
   }
-  const pipeline::EntryFilter* filter = &filters.at(url);
-  asio::post(parse_pool, [weak, url, result = std::move(result), now, report, filter, hints, body_hash]() mutable {
+  std::shared_ptr<const pipeline::EntryFilter> filter = filters.at(url);
+  std::shared_ptr<const pipeline::EntryFilter> everywhere = std::atomic_load(&output_filter);
+  asio::post(parse_pool, [weak, url, result = std::move(result), now, report, filter, everywhere, hints,
+                          body_hash]() mutable {
     auto parsed = parse_feed(result.body, result.content_type, result.final_url.empty() ? url : result.final_url);
     auto self = weak.lock();
     if (!self) return;
@@ -486,12 +559,12 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
     fetched->last_modified = result.last_modified;
     fetched->feed = std::move(parsed).value();
     read_declared_schedule(fetched->feed.feed, hints);
-    if (!self->output_filter.empty()) {
-      std::erase_if(fetched->feed.entries, [&self](const Entry& e) { return !self->output_filter.keeps(e); });
+    if (!everywhere->empty()) {
+      std::erase_if(fetched->feed.entries, [&everywhere](const Entry& e) { return !everywhere->keeps(e); });
     }
     if (!filter->empty()) {
       auto& entries = fetched->feed.entries;
-      std::erase_if(entries, [filter](const Entry& e) { return !filter->keeps(e); });
+      std::erase_if(entries, [&filter](const Entry& e) { return !filter->keeps(e); });
     }
     asio::post(self->store_thread, [weak, fetched, now, report, hints, body_hash] {
       auto self = weak.lock();
@@ -591,7 +664,7 @@ void Aggregator::Impl::request_render(std::function<void()> then) {
 }
 
 void Aggregator::Impl::render_now() {
-  auto rendered = renderer.render_first_pages(*store);
+  auto rendered = std::atomic_load(&renderer)->render_first_pages(*store);
   if (!rendered.ok()) {
     spdlog::error("cannot read stories to render: {}", rendered.status().to_string());
     return;
@@ -605,7 +678,7 @@ void Aggregator::Impl::render_now() {
 }
 
 void Aggregator::Impl::prune_now() {
-  auto pruned = store->prune(clock() - config.daemon.retention);
+  auto pruned = store->prune(clock() - std::chrono::seconds(retention_seconds.load()));
   if (!pruned.ok()) {
     spdlog::error("{}", pruned.status().to_string());
   } else if (pruned->stories_removed > 0) {
@@ -635,13 +708,13 @@ void Aggregator::Impl::load_page(const PageRequest& page, std::function<void()> 
     auto self = weak.lock();
     if (!self) return;
     if (!self->page_store) {
-      auto opened = Store::open(self->config.daemon.database);
+      auto opened = Store::open(self->database);
       if (!opened.ok()) spdlog::error("{}", opened.status().to_string());
       if (opened.ok()) self->page_store = std::move(opened).value();
     }
     std::optional<RenderedFeed> rendered;
     if (self->page_store) {
-      auto result = self->renderer.render_page(*self->page_store, page);
+      auto result = std::atomic_load(&self->renderer)->render_page(*self->page_store, page);
       if (!result.ok()) spdlog::error("{}", result.status().to_string());
       if (result.ok()) rendered = std::move(result).value();
     }

@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "feedd/config.hpp"
+#include "feedd/config_diff.hpp"
 #include "feedd/status.hpp"
 #include "feedd/time.hpp"
 
@@ -70,6 +71,14 @@ class Aggregator {
 
   // Polls each enabled source every interval (with jitter and backoff) until stop().
   void start_polling();
+
+  // Applies a new, valid configuration without a restart (SIGHUP): added sources start
+  // (spread over the start window, not all at once), removed ones stop (their stories
+  // stay), changed ones take their new settings, [output] changes re-render the feeds, and
+  // the HTTP listener moves when `listen` changed (back to the old address if the new one
+  // can't be bound). `database`, `concurrency`, `per_host` and `host_delay` need a
+  // restart: a change to them is logged and otherwise ignored. Returns what changed.
+  ConfigDiff reload(Config next);
 
   // Stops polling and serving, waits for fetches in flight (at most `grace`), lets the
   // store commit what is pending, then runs `done` on the io thread.
