@@ -6,8 +6,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-ctest --test-dir build --output-on-failure -j2 --timeout 300
+ctest --test-dir build --output-on-failure -j2 --timeout 300 | tee build/ctest.log
 # After the unit tests: feedd parse against python3-feedparser over every fixture (a few
 # seconds), then the libFuzzer targets for 60 s in all (about 3 minutes with their build).
 /usr/bin/python3 tests/differential/feedparser_diff.py --feedd build/feedd
 scripts/fuzz.sh 60
+# CTest's own summary scrolled away behind the later stages: say it again, last.
+total=$(sed -n 's/.*tests failed out of \([0-9]*\).*/\1/p' build/ctest.log | tail -n 1)
+failed=$(sed -n 's/.* \([0-9]*\) tests failed out of.*/\1/p' build/ctest.log | tail -n 1)
+echo "The differential check and the fuzz targets passed."
+echo "ctest: $((total - failed)) passed, ${failed} failed"
