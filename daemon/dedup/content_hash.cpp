@@ -104,6 +104,20 @@ std::string normalise_text(std::string_view text) {
   out.reserve(text.size());
   bool pending_space = false;
   for (std::size_t i = 0; i < text.size();) {
+    // Most of what news is written in is ASCII: those bytes take no decoding and no
+    // table lookups (the same folding as below: space, case, the backtick).
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x80) {
+      ++i;
+      if (byte == ' ' || (byte >= '\t' && byte <= '\r')) {
+        pending_space = !out.empty();
+        continue;
+      }
+      if (pending_space) out.push_back(' ');
+      pending_space = false;
+      out.push_back(static_cast<char>(byte >= 'A' && byte <= 'Z' ? byte + 32 : byte == '`' ? '\'' : byte));
+      continue;
+    }
     char32_t cp = next_code_point(text, i);
     if (is_invisible(cp)) continue;
     if (is_space(cp)) {
