@@ -9,36 +9,15 @@
 #include <nlohmann/json.hpp>
 
 #include "support/fixture_server.hpp"
+#include "support/run_feedd.hpp"
 #include "support/sample_feeds.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace feedd;
 
-namespace {
-
-struct Ran {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs `feedd ARGS` through the shell, capturing both streams.
-Ran run_feedd(const std::string& args, const test::TempDir& dir, const std::string& env = "") {
-  const auto out = dir / "stdout.txt";
-  const auto err = dir / "stderr.txt";
-  const std::string command =
-      env + " " + std::string(FEEDD_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string() + " </dev/null";
-  const int status = std::system(command.c_str());
-  Ran ran;
-  ran.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  ran.out = test::read_file(out);
-  ran.err = test::read_file(err);
-  return ran;
-}
-
-std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
-
-}  // namespace
+using test::quoted;
+using test::Ran;
+using test::run_feedd;
 
 TEST_CASE("feedd parse prints the contract's JSON for a feed file", "[cli]") {
   test::TempDir dir;

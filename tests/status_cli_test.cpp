@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "support/fixture_server.hpp"
+#include "support/run_feedd.hpp"
 #include "support/sample_feeds.hpp"
 #include "support/temp_dir.hpp"
 
@@ -15,26 +16,9 @@ using namespace feedd;
 
 namespace {
 
-struct Ran {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-Ran run_feedd(const std::string& args, const test::TempDir& dir) {
-  const auto out = dir / "stdout.txt";
-  const auto err = dir / "stderr.txt";
-  const std::string command =
-      std::string(FEEDD_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string() + " </dev/null";
-  const int status = std::system(command.c_str());
-  Ran ran;
-  ran.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  ran.out = test::read_file(out);
-  ran.err = test::read_file(err);
-  return ran;
-}
-
-std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
+using test::quoted;
+using test::Ran;
+using test::run_feedd;
 
 // The table line of the source whose URL is exactly `url`.
 std::string line_of(const std::string& table, const std::string& url) {

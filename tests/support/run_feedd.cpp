@@ -1,0 +1,24 @@
+#include "support/run_feedd.hpp"
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+
+namespace feedd::test {
+
+Ran run_feedd(const std::string& args, const TempDir& dir, const std::string& env) {
+  const auto out = dir / "stdout.txt";
+  const auto err = dir / "stderr.txt";
+  const std::string command = env + " " + std::string(FEEDD_BINARY) + " " + args + " >" + out.string() + " 2>" +
+                              err.string() + " </dev/null";
+  const int status = std::system(command.c_str());
+  Ran ran;
+  ran.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  ran.out = read_file(out);
+  ran.err = read_file(err);
+  return ran;
+}
+
+std::string quoted(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
+
+}  // namespace feedd::test
