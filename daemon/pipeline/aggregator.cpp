@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <deque>
+#include <filesystem>
 #include <map>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -15,10 +16,13 @@
 #include <spdlog/spdlog.h>
 
 #include "feedd/fetch.hpp"
+#include "feedd/metrics.hpp"
+#include "feedd/opml.hpp"
 #include "feedd/parse.hpp"
 #include "feedd/pipeline.hpp"
 #include "feedd/render.hpp"
 #include "feedd/schedule.hpp"
+#include "feedd/status_page.hpp"
 #include "feedd/serve.hpp"
 #include "feedd/store.hpp"
 #include "dedup/sha256.hpp"
@@ -112,6 +116,24 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
   int in_flight = 0;
   std::uint64_t completed = 0;
   std::chrono::steady_clock::time_point last_completion{};
+  // /metrics: counted here on the io thread and rendered into the cache after each
+  // change, so a scrape is a cache lookup and never waits for the store.
+  ServiceMetrics metrics;
+  std::map<std::string, int> consecutive_failures;  // io thread; seeded from the store
+  void publish_metrics();
+  void publish_opml();  // /opml: the configured sources, again after a reload
+  // /healthz: whether the store's last write succeeded (store thread only); a change is
+  // posted to the io thread's cache, so a full or read-only database shows as 503.
+  bool store_writable = true;
+  void note_store_write(const Status& status);
+  // "/": the HTML status page, read and rendered on page_thread from its own connection
+  // (never waiting for the writer), at most once per kStatusPagePause while fetches finish.
+  static constexpr std::chrono::seconds kStatusPagePause{2};
+  asio::steady_timer status_page_timer{io};
+  bool status_page_armed = false;
+  void status_page_soon();
+  void refresh_status_page();
+  bool open_page_store();  // on page_thread
 
   // Current pass of run_once().
   struct Pass {
@@ -160,6 +182,7 @@ Aggregator::Aggregator(asio::io_context& io, Config config, Clock clock)
 Aggregator::~Aggregator() {
   impl_->poll_timer.cancel();
   impl_->prune_timer.cancel();
+  impl_->status_page_timer.cancel();
   // The pools must finish before the store they use goes away.
   impl_->parse_pool.join();
   impl_->store_thread.join();
@@ -173,7 +196,10 @@ Status Aggregator::open() {
   if (Status s = impl_->store->sync_sources(impl_->config.sources); !s.is_ok()) return s;
   auto states = impl_->store->source_states();
   if (!states.ok()) return states.status();
-  for (const SourceState& state : *states) impl_->validators[state.url] = {state.etag, state.last_modified};
+  for (const SourceState& state : *states) {
+    impl_->validators[state.url] = {state.etag, state.last_modified};
+    impl_->consecutive_failures[state.url] = state.consecutive_failures;
+  }
   auto http_states = impl_->store->source_http_states();
   if (!http_states.ok()) return http_states.status();
   for (SourceHttpState& state : *http_states) {
@@ -186,6 +212,9 @@ Status Aggregator::open() {
     if (auto self = weak.lock()) self->load_page(page, std::move(done));
   });
   impl_->render_now();
+  impl_->publish_opml();
+  impl_->publish_metrics();
+  impl_->refresh_status_page();
   return Status::ok();
 }
 
@@ -231,6 +260,7 @@ void Aggregator::run_once(std::function<void(const PassSummary&)> done,
     if (source.enabled && !self.is_gone(url)) self.pass_waiting.push_back(&source);
   }
   self.start_waiting();
+  self.publish_metrics();
 }
 
 void Aggregator::start_polling() {
@@ -292,6 +322,9 @@ ConfigDiff Aggregator::reload(Config next) {
   const bool listen_changed = next.daemon.listen != self.config.daemon.listen;
   const std::string old_listen = self.config.daemon.listen;
   self.config = next;
+  self.publish_opml();
+  self.publish_metrics();
+  self.status_page_soon();
 
   // The store learns the new sources and renders with the new [output] and tags, after
   // whatever it is already doing.
@@ -337,6 +370,7 @@ void Aggregator::stop(std::function<void()> done, std::chrono::seconds grace) {
   self.polling = false;
   self.poll_timer.cancel();
   self.prune_timer.cancel();
+  self.status_page_timer.cancel();
   if (self.serving) self.http.stop();
   auto finish = [weak = std::weak_ptr<Impl>(impl_), done = std::move(done)]() mutable {
     auto self = weak.lock();
@@ -371,7 +405,9 @@ void Aggregator::stop(std::function<void()> done, std::chrono::seconds grace) {
 
 void Aggregator::Impl::join_batch() {
   if (store->in_batch()) return;
-  if (Status s = store->begin_batch(); !s.is_ok()) {
+  const Status s = store->begin_batch();
+  note_store_write(s);
+  if (!s.is_ok()) {
     spdlog::error("{}", s.to_string());  // each fetch then commits on its own
     return;
   }
@@ -383,6 +419,7 @@ void Aggregator::Impl::join_batch() {
 void Aggregator::Impl::commit_batch() {
   if (!store->in_batch()) return;
   const Status committed = store->commit_batch();
+  note_store_write(committed);
   if (!committed.is_ok()) spdlog::error("{}", committed.to_string());
   for (auto& [url, outcome] : uncommitted_reports) {
     // Nothing of the batch is stored: the validators must not be used, nor the counts.
@@ -425,7 +462,9 @@ void Aggregator::Impl::save_http_state(const std::string& url) {
     auto self = weak.lock();
     if (!self) return;
     self->join_batch();
-    if (Status s = self->store->save_source_http_state(state); !s.is_ok()) spdlog::error("{}: {}", state.url, s.to_string());
+    const Status s = self->store->save_source_http_state(state);
+    self->note_store_write(s);
+    if (!s.is_ok()) spdlog::error("{}: {}", state.url, s.to_string());
   });
 }
 
@@ -486,6 +525,7 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
     if (auto self = weak.lock()) self->report_when_committed(url, std::move(outcome));
   };
   const Timestamp now = clock();
+  metrics.observe_fetch_duration(std::chrono::duration<double>(result.elapsed).count());
   learn_from_answer(url, result);
   FetchOutcome hints;
   hints.retry_after = result.retry_after;
@@ -502,8 +542,9 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
       auto self = weak.lock();
       if (!self) return;
       self->join_batch();
-      if (Status s = self->store->record_failure(url, result.http_status, result.status.to_string(), now); !s.is_ok())
-        spdlog::error("{}: {}", url, s.to_string());
+      const Status s = self->store->record_failure(url, result.http_status, result.status.to_string(), now);
+      self->note_store_write(s);
+      if (!s.is_ok()) spdlog::error("{}: {}", url, s.to_string());
       SourceOutcome outcome = failed_outcome();
       outcome.schedule = hints;
       report(outcome);
@@ -526,8 +567,9 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
       auto self = weak.lock();
       if (!self) return;
       self->join_batch();
-      if (Status s = self->store->record_not_modified(url, status, now); !s.is_ok())
-        spdlog::error("{}: {}", url, s.to_string());
+      const Status s = self->store->record_not_modified(url, status, now);
+      self->note_store_write(s);
+      if (!s.is_ok()) spdlog::error("{}: {}", url, s.to_string());
       report({SourceOutcome::Kind::kNotModified, {}, {}, hints, {}});
     });
     return;
@@ -545,8 +587,9 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
         auto self = weak.lock();
         if (!self) return;
         self->join_batch();
-        if (Status s = self->store->record_failure(url, http_status, status.to_string(), now); !s.is_ok())
-          spdlog::error("{}: {}", url, s.to_string());
+        const Status s = self->store->record_failure(url, http_status, status.to_string(), now);
+        self->note_store_write(s);
+        if (!s.is_ok()) spdlog::error("{}: {}", url, s.to_string());
         report(failed_outcome());
       });
       return;
@@ -571,6 +614,7 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
       if (!self) return;
       self->join_batch();
       auto applied = self->store->apply_fetch(*fetched, now);
+      self->note_store_write(applied.ok() ? Status::ok() : applied.status());
       if (!applied.ok()) {
         spdlog::error("{}: {}", fetched->source_url, applied.status().to_string());
         report(failed_outcome());
@@ -590,6 +634,15 @@ void Aggregator::Impl::on_outcome(const std::string& url, const SourceOutcome& o
   ++completed;
   last_completion = std::chrono::steady_clock::now();
   const bool success = outcome.kind != SourceOutcome::Kind::kFailed;
+  switch (outcome.kind) {
+    case SourceOutcome::Kind::kFetched: ++metrics.fetched; break;
+    case SourceOutcome::Kind::kNotModified: ++metrics.not_modified; break;
+    case SourceOutcome::Kind::kFailed: ++metrics.failed; break;
+  }
+  metrics.stories_stored += outcome.stats.new_stories;
+  metrics.near_copies += outcome.stats.near_copies;
+  metrics.same_content_copies += outcome.stats.new_copies - outcome.stats.near_copies;
+  consecutive_failures[url] = success ? 0 : consecutive_failures[url] + 1;
   if (outcome.kind == SourceOutcome::Kind::kFetched) {
     // Only now, with the entries committed, may the next fetch send these validators.
     validators[url] = outcome.validators;
@@ -639,6 +692,8 @@ void Aggregator::Impl::on_outcome(const std::string& url, const SourceOutcome& o
     }
     arm_poll_timer();
   }
+  publish_metrics();
+  status_page_soon();
   if (in_flight == 0 && on_idle) {
     auto finish = std::move(on_idle);
     finish();
@@ -674,7 +729,59 @@ void Aggregator::Impl::render_now() {
     if (!self) return;
     for (auto& [path, feed] : feeds) self->cache.put(path, std::move(feed));
     self->cache.clear_pages();
+    self->refresh_status_page();
   });
+}
+
+void Aggregator::Impl::note_store_write(const Status& status) {
+  if (status.is_ok() == store_writable) return;
+  store_writable = status.is_ok();
+  std::string problem = store_writable ? "" : "database not writable: " + status.to_string();
+  if (!store_writable) spdlog::error("{}; /healthz answers 503 until a write succeeds", problem);
+  if (store_writable) spdlog::info("the database is writable again");
+  asio::post(io, [weak = weak_from_this(), problem = std::move(problem)]() mutable {
+    if (auto self = weak.lock()) self->cache.set_health_problem(std::move(problem));
+  });
+}
+
+// Cheap enough to run after every fetch: a few counters, one stat() per file.
+void Aggregator::Impl::publish_metrics() {
+  metrics.in_flight = in_flight;
+  metrics.sources_ok = metrics.sources_failing = metrics.sources_gone = metrics.sources_disabled = 0;
+  for (const auto& [url, source] : sources) {
+    if (!source.enabled) {
+      ++metrics.sources_disabled;
+    } else if (is_gone(url)) {
+      ++metrics.sources_gone;
+    } else if (auto it = consecutive_failures.find(url); it != consecutive_failures.end() && it->second > 0) {
+      ++metrics.sources_failing;
+    } else {
+      ++metrics.sources_ok;
+    }
+  }
+  metrics.store_bytes = 0;
+  for (const char* suffix : {"", "-wal"}) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(database.string() + suffix, ec);
+    if (!ec) metrics.store_bytes += size;
+  }
+  RenderedFeed text;
+  text.body = render_metrics(metrics);
+  text.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  // Without it If-Modified-Since would match the epoch and never see a change; the ETag
+  // is the exact validator.
+  text.last_modified = clock();
+  finish_render(text);
+  cache.put("/metrics", std::move(text));
+}
+
+void Aggregator::Impl::publish_opml() {
+  RenderedFeed opml;
+  opml.body = write_opml(config);
+  opml.content_type = "text/x-opml; charset=utf-8";
+  opml.last_modified = clock();
+  finish_render(opml);
+  cache.put("/opml", std::move(opml));
 }
 
 void Aggregator::Impl::prune_now() {
@@ -703,17 +810,61 @@ void Aggregator::Impl::arm_prune_timer() {
   });
 }
 
+bool Aggregator::Impl::open_page_store() {
+  if (!page_store) {
+    auto opened = Store::open(database);
+    if (!opened.ok()) spdlog::error("{}", opened.status().to_string());
+    if (opened.ok()) page_store = std::move(opened).value();
+  }
+  return page_store != nullptr;
+}
+
+void Aggregator::Impl::status_page_soon() {
+  if (status_page_armed || stopping) return;
+  status_page_armed = true;
+  status_page_timer.expires_after(kStatusPagePause);
+  status_page_timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (!self) return;
+    self->status_page_armed = false;
+    if (!ec) self->refresh_status_page();
+  });
+}
+
+void Aggregator::Impl::refresh_status_page() {
+  asio::post(page_thread, [weak = weak_from_this(), config = config, now = clock()] {
+    auto self = weak.lock();
+    if (!self || !self->open_page_store()) return;
+    StatusPageFacts facts;
+    auto states = self->page_store->source_states();
+    auto http_states = self->page_store->source_http_states();
+    auto days = self->page_store->stories_per_day(now - std::chrono::days(kStatusChartDays));
+    for (const Status& s : {states.status(), http_states.status(), days.status()}) {
+      if (!s.is_ok()) {
+        spdlog::error("status page: {}", s.to_string());
+        return;
+      }
+    }
+    facts.states = std::move(states).value();
+    facts.http_states = std::move(http_states).value();
+    facts.stories_per_day = std::move(days).value();
+    RenderedFeed page;
+    page.body = render_status_page(config, facts, now);
+    page.content_type = "text/html; charset=utf-8";
+    page.last_modified = now;
+    finish_render(page);
+    asio::post(self->io, [weak, page = std::move(page)]() mutable {
+      if (auto self = weak.lock()) self->cache.put("/", std::move(page));
+    });
+  });
+}
+
 void Aggregator::Impl::load_page(const PageRequest& page, std::function<void()> done) {
   asio::post(page_thread, [weak = weak_from_this(), page, done = std::move(done)]() mutable {
     auto self = weak.lock();
     if (!self) return;
-    if (!self->page_store) {
-      auto opened = Store::open(self->database);
-      if (!opened.ok()) spdlog::error("{}", opened.status().to_string());
-      if (opened.ok()) self->page_store = std::move(opened).value();
-    }
     std::optional<RenderedFeed> rendered;
-    if (self->page_store) {
+    if (self->open_page_store()) {
       auto result = std::atomic_load(&self->renderer)->render_page(*self->page_store, page);
       if (!result.ok()) spdlog::error("{}", result.status().to_string());
       if (result.ok()) rendered = std::move(result).value();
@@ -729,9 +880,12 @@ void Aggregator::Impl::load_page(const PageRequest& page, std::function<void()> 
 
 void Aggregator::Impl::arm_poll_timer() {
   if (!polling) return;
+  bool started = false;
   for (const std::string& url : schedule.take_due(clock())) {
     if (auto it = sources.find(url); it != sources.end()) fetch_source(it->second);
+    started = true;
   }
+  if (started) publish_metrics();  // the fetches in flight
   auto next = schedule.next_due();
   if (!next) return;
   const auto wait = std::max(std::chrono::seconds(1), *next - clock());

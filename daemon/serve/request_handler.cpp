@@ -136,7 +136,12 @@ HttpAnswer handle_request(std::string_view method, std::string_view target, cons
     return answer;
   }
   const std::string_view path = target.substr(0, target.find_first_of("?#"));
-  if (path == "/healthz") return text_answer(200, "ok\n", head);
+  if (path == "/healthz") {
+    if (cache.health_problem().empty()) return text_answer(200, "ok\n", head);
+    HttpAnswer answer = text_answer(503, cache.health_problem() + "\n", head);
+    answer.headers.emplace_back("Cache-Control", "no-store");
+    return answer;
+  }
   const std::optional<PageRequest> page = page_request(target);
   const std::shared_ptr<const RenderedFeed> feed = page ? cache.get(page_key(page->path, page->cursor)) : cache.get(path);
   if (!feed) return text_answer(404, "not found\n", head);

@@ -442,6 +442,7 @@ Status Store::Impl::apply_entry(std::int64_t source_id, const std::string& sourc
         if (!similar.ok()) return similar.status();
         if (*similar) {
           ++stats.new_copies;
+          ++stats.near_copies;
           return insert_entry(source_id, identity, (*similar)->first, entry, now,
                               near_duplicate_reason((*similar)->second));
         }
@@ -735,6 +736,21 @@ Result<std::int64_t> Store::story_count() {
   auto row = (*stmt)->step();
   if (!row.ok()) return in_context("counting stories", row.status());
   return (*stmt)->column_int64(0);
+}
+
+Result<std::vector<std::pair<Timestamp, std::int64_t>>> Store::stories_per_day(Timestamp since) {
+  auto stmt = impl_->statements.get(
+      "SELECT first_seen / 86400, COUNT(*) FROM stories WHERE first_seen >= ?1 GROUP BY 1 ORDER BY 1");
+  if (!stmt.ok()) return in_context("counting stories per day", stmt.status());
+  (*stmt)->bind(1, since);
+  std::vector<std::pair<Timestamp, std::int64_t>> days;
+  while (true) {
+    auto row = (*stmt)->step();
+    if (!row.ok()) return in_context("counting stories per day", row.status());
+    if (!*row) break;
+    days.emplace_back(Timestamp(std::chrono::seconds((*stmt)->column_int64(0) * 86400)), (*stmt)->column_int64(1));
+  }
+  return days;
 }
 
 int Store::schema_version() const { return impl_->schema_version; }

@@ -44,7 +44,13 @@ class FeedCache {
   // nullptr when nothing is rendered for that key.
   std::shared_ptr<const RenderedFeed> get(std::string_view key) const;
 
+  // What /healthz reports: empty while healthy, else why not ("database not writable:
+  // ..."). Set by the Aggregator on the io thread, so answering it proves the loop turns.
+  void set_health_problem(std::string problem) { health_problem_ = std::move(problem); }
+  const std::string& health_problem() const { return health_problem_; }
+
  private:
+  std::string health_problem_;
   std::map<std::string, std::shared_ptr<const RenderedFeed>, std::less<>> feeds_;
   std::map<std::string, std::shared_ptr<const RenderedFeed>, std::less<>> pages_;
 };
@@ -65,7 +71,7 @@ struct HttpAnswer {
 // The whole request-to-answer logic, apart from any socket: GET and HEAD of cached feeds
 // (older pages by page_key) with ETag / Last-Modified and 304s, the gzip copy for
 // clients that accept it (Vary: Accept-Encoding), 404 for unknown paths, 405 for other
-// methods.
+// methods; /healthz is 200 "ok" or 503 with the cache's health problem.
 // `headers` holds the request's header fields with lower-case names.
 HttpAnswer handle_request(std::string_view method, std::string_view target,
                           const std::map<std::string, std::string>& headers, const FeedCache& cache);

@@ -117,6 +117,7 @@ struct PruneStats {
 struct ApplyStats {
   int new_stories = 0;
   int new_copies = 0;  // entries collapsed into a story already stored
+  int near_copies = 0;  // of those, collapsed as near duplicates (the rest by content hash)
   int changed = 0;     // stories updated in place
   int unchanged = 0;
   bool changed_anything() const { return new_stories + new_copies + changed > 0; }
@@ -154,6 +155,9 @@ class Store {
   // all its sources.
   Result<std::vector<Story>> newest_stories(std::size_t limit);
   Result<std::int64_t> story_count();
+  // Stories first seen on each UTC day from `since` on: (midnight of the day, count),
+  // oldest first, days without a story left out. For the status page's chart.
+  Result<std::vector<std::pair<Timestamp, std::int64_t>>> stories_per_day(Timestamp since);
 
   // One page of the feed: `query.limit` stories, newest first, older than `query.before`.
   Result<StoryPage> stories_page(const StoryQuery& query);
