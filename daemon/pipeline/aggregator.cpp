@@ -406,8 +406,8 @@ void Aggregator::stop(std::function<void()> done, std::chrono::seconds grace) {
 void Aggregator::Impl::join_batch() {
   if (store->in_batch()) return;
   const Status s = store->begin_batch();
-  note_store_write(s);
   if (!s.is_ok()) {
+    note_store_write(s);
     spdlog::error("{}", s.to_string());  // each fetch then commits on its own
     return;
   }
@@ -734,6 +734,9 @@ void Aggregator::Impl::render_now() {
 }
 
 void Aggregator::Impl::note_store_write(const Status& status) {
+  // A write inside an open batch reaches the disk only with its commit: until then only
+  // a failure tells anything.
+  if (status.is_ok() && store->in_batch()) return;
   if (status.is_ok() == store_writable) return;
   store_writable = status.is_ok();
   std::string problem = store_writable ? "" : "database not writable: " + status.to_string();
