@@ -16,6 +16,7 @@ packages=(
   sfeed                              # bench/parse.sh
   wrk bc   # bench/render.sh (serving)
   nginx-light newsboat curl   # bench/fetch.sh only
+  chromium   # tests/service_http_test.cpp renders the status page headless
 )
 
 missing=()

@@ -115,7 +115,7 @@ std::string render_status_page(const Config& config, const StatusPageFacts& fact
       "table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.3em .5em;"
       "border-bottom:1px solid #ddd;vertical-align:top}td.n{text-align:right}\n"
       ".ok{color:#176c2c}.bad{color:#b00020;font-weight:bold}.off{color:#777}\n"
-      "svg rect{fill:#3a6ea5}svg text{font-size:11px;fill:#555}td.err{font-size:90%;word-break:break-word}\n"
+      "td.t{white-space:nowrap}svg rect{fill:#3a6ea5}svg text{font-size:11px;fill:#555}td.err{font-size:90%;word-break:break-word}\n"
       "</style>\n</head>\n<body>\n<h1>" +
       title + "</h1>\n<p>Generated " + format_rfc3339(now) + ".</p>\n";
 
@@ -134,7 +134,7 @@ std::string render_status_page(const Config& config, const StatusPageFacts& fact
   html += "<h2>Stories per day</h2>\n" + chart(facts, now);
 
   html += "<h2>Sources</h2>\n<table>\n<thead><tr><th>Source</th><th>Health</th><th>Last fetch</th>"
-          "<th>Next fetch</th><th>Stories</th><th>Last error</th></tr></thead>\n<tbody>\n";
+          "<th>Next fetch</th><th>Entries</th><th>Last error</th></tr></thead>\n<tbody>\n";
   for (const Source& source : config.sources) {
     const auto s = state_of.find(source.url);
     const SourceState* state = s == state_of.end() ? nullptr : s->second;
@@ -146,7 +146,7 @@ std::string render_status_page(const Config& config, const StatusPageFacts& fact
     if (source.enabled && !(http && http->gone)) next = http && http->next_fetch ? format_rfc3339(*http->next_fetch) : "-";
     const std::string error = state && state->consecutive_failures > 0 && state->last_error ? *state->last_error : "";
     html += "<tr><td><a href=\"" + escape(source.url) + "\">" + escape(name) + "</a></td><td class=\"" + css + "\">" +
-            escape(label) + "</td><td>" + when(state ? state->last_fetch : std::nullopt) + "</td><td>" + next +
+            escape(label) + "</td><td class=\"t\">" + when(state ? state->last_fetch : std::nullopt) + "</td><td class=\"t\">" + next +
             "</td><td class=\"n\">" + std::to_string(state ? state->entries : 0) + "</td><td class=\"err\">" +
             escape(error) + "</td></tr>\n";
   }
