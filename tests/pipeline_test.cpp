@@ -212,9 +212,9 @@ TEST_CASE("The unified feed is served over HTTP with an ETag and a 304 for it", 
   Fetcher client(io, {});
   const std::string url = "http://127.0.0.1:" + std::to_string(aggregator.http_port()) + "/feed.atom";
   FetchResult full, revalidated;
-  client.fetch({url}, [&](FetchResult r) {
+  client.fetch(FetchRequest::for_url(url), [&](FetchResult r) {
     full = std::move(r);
-    FetchRequest again{url};
+    FetchRequest again = FetchRequest::for_url(url);
     again.etag = full.etag;
     client.fetch(again, [&](FetchResult r2) {
       revalidated = std::move(r2);

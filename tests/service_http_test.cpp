@@ -179,9 +179,9 @@ TEST_CASE("/opml serves the configured sources as OPML 2.0 with an ETag and a 30
   REQUIRE(aggregator.serve_http().is_ok());
   const std::string url = base_url(aggregator) + "/opml";
   FetchResult first, revalidated, after_reload;
-  FetchRequest again{url};
+  FetchRequest again = FetchRequest::for_url(url);
   Fetcher client(io, {});
-  client.fetch({url}, [&](FetchResult r) {
+  client.fetch(FetchRequest::for_url(url), [&](FetchResult r) {
     first = std::move(r);
     again.etag = first.etag;
     client.fetch(again, [&](FetchResult r2) {
@@ -253,7 +253,7 @@ TEST_CASE("/healthz answers 503 with the reason while the database cannot be wri
   std::optional<ImmutableFiles> fault;
   // Three passes: a healthy one, one with the database immutable, one after.
   aggregator.run_once([&](const PassSummary&) {
-    fetcher.fetch({url}, [&](FetchResult r) {
+    fetcher.fetch(FetchRequest::for_url(url), [&](FetchResult r) {
       before = std::move(r);
       fault.emplace(std::vector<std::filesystem::path>{config.daemon.database, config.daemon.database.string() + "-wal"});
       locked = fault->ok();
@@ -262,11 +262,11 @@ TEST_CASE("/healthz answers 503 with the reason while the database cannot be wri
         return;
       }
       aggregator.run_once([&](const PassSummary&) {
-        fetcher.fetch({url}, [&](FetchResult r2) {
+        fetcher.fetch(FetchRequest::for_url(url), [&](FetchResult r2) {
           during = std::move(r2);
           fault.reset();
           aggregator.run_once([&](const PassSummary&) {
-            fetcher.fetch({url}, [&](FetchResult r3) {
+            fetcher.fetch(FetchRequest::for_url(url), [&](FetchResult r3) {
               after = std::move(r3);
               done = true;
               aggregator.stop([&] { io.stop(); });
@@ -311,7 +311,7 @@ TEST_CASE("/metrics after a pass is valid Prometheus text with the fetches, stor
   REQUIRE(aggregator.serve_http().is_ok());
   FetchResult scraped;
   run_pass_then(io, aggregator, [&](Fetcher& fetcher, std::function<void()> finish) {
-    fetcher.fetch({base_url(aggregator) + "/metrics"}, [&, finish](FetchResult r) {
+    fetcher.fetch(FetchRequest::for_url(base_url(aggregator) + "/metrics"), [&, finish](FetchResult r) {
       scraped = std::move(r);
       finish();
     });
@@ -372,7 +372,7 @@ TEST_CASE("The status page at / lists every source with its health, escaped, the
   run_pass_then(io, aggregator, [&](Fetcher& fetcher, std::function<void()> finish) {
     auto ask = std::make_shared<std::function<void()>>();
     *ask = [&, finish, ask] {
-      fetcher.fetch({base_url(aggregator) + "/"}, [&, finish, ask](FetchResult r) {
+      fetcher.fetch(FetchRequest::for_url(base_url(aggregator) + "/"), [&, finish, ask](FetchResult r) {
         page = std::move(r);
         if (page.body.find("failing") != std::string::npos || ++tries > 200) {
           *ask = nullptr;  // breaks the cycle of the lambda holding itself

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "support/run_feedd.hpp"
 #include "support/sample_feeds.hpp"
 #include "support/temp_dir.hpp"
 
@@ -159,4 +160,30 @@ TEST_CASE("SIGHUP adds a new source without a restart and a broken file keeps th
   const std::string atom = test::read_file(dir / "public/feed.atom");
   CHECK(atom.find("alpha story 1") != std::string::npos);
   CHECK(atom.find("bravo story 1") != std::string::npos);
+}
+
+TEST_CASE("systemd-analyze verify accepts the shipped unit, its man page and its configuration", "[service]") {
+  if (std::system("command -v systemd-analyze >/dev/null 2>&1") != 0) {
+    WARN("systemd-analyze is not installed: the unit is not verified here");
+    return;
+  }
+  test::TempDir dir;
+  // The unit names /usr/bin/feedd and /etc/feedd/feeds.conf; verify checks that the
+  // commands exist, so point them at the built binary and the shipped service config.
+  std::string unit = test::read_file(std::string(FEEDD_SOURCE_DIR) + "/systemd/feedd.service");
+  auto replace_all = [&unit](const std::string& from, const std::string& to) {
+    for (auto at = unit.find(from); at != std::string::npos; at = unit.find(from, at + to.size()))
+      unit.replace(at, from.size(), to);
+  };
+  replace_all("/etc/feedd/feeds.conf", std::string(FEEDD_SOURCE_DIR) + "/systemd/feeds.conf");
+  replace_all("/usr/bin/feedd", FEEDD_BINARY);
+  const auto unit_file = test::write_file(dir / "feedd.service", unit);
+  const test::Ran verify = test::run_shell(
+      "MANPATH=" + std::string(FEEDD_SOURCE_DIR) + "/man systemd-analyze verify " + unit_file.string(), dir);
+  INFO(verify.err);
+  CHECK(verify.exit_code == 0);
+  const test::Ran check =
+      test::run_feedd("check-config --config " + std::string(FEEDD_SOURCE_DIR) + "/systemd/feeds.conf", dir);
+  INFO(check.err);
+  CHECK(check.exit_code == 0);
 }

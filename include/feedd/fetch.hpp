@@ -18,6 +18,13 @@
 namespace feedd {
 
 struct FetchRequest {
+  // A GET of `url` with every other setting at its default.
+  static FetchRequest for_url(std::string url) {
+    FetchRequest request;
+    request.url = std::move(url);
+    return request;
+  }
+
   std::string url;                           // http:, https: or file:
   std::optional<std::string> etag;           // sent as If-None-Match
   std::optional<std::string> last_modified;  // sent as If-Modified-Since

@@ -7,10 +7,13 @@
 namespace feedd::test {
 
 Ran run_feedd(const std::string& args, const TempDir& dir, const std::string& env) {
+  return run_shell(env + " " + std::string(FEEDD_BINARY) + " " + args, dir);
+}
+
+Ran run_shell(const std::string& command_line, const TempDir& dir) {
   const auto out = dir / "stdout.txt";
   const auto err = dir / "stderr.txt";
-  const std::string command = env + " " + std::string(FEEDD_BINARY) + " " + args + " >" + out.string() + " 2>" +
-                              err.string() + " </dev/null";
+  const std::string command = command_line + " >" + out.string() + " 2>" + err.string() + " </dev/null";
   const int status = std::system(command.c_str());
   Ran ran;
   ran.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

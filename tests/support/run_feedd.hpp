@@ -18,6 +18,9 @@ struct Ran {
 // the command. The streams are kept in files in `dir`.
 Ran run_feedd(const std::string& args, const TempDir& dir, const std::string& env = "");
 
+// Any shell command, captured the same way (for the tools tests check feedd with).
+Ran run_shell(const std::string& command, const TempDir& dir);
+
 // A path quoted for the shell.
 std::string quoted(const std::filesystem::path& path);
 
