@@ -1,5 +1,6 @@
 // The built `feedd` binary, run as a user would run it.
 
+#include "support/paths.hpp"
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -65,7 +66,7 @@ TEST_CASE("feedd --help and --version answer and exit 0", "[cli]") {
 
 TEST_CASE("feedd check-config lists every error of a broken file and exits 1", "[cli]") {
   test::TempDir dir;
-  const std::string conf = std::string(FEEDD_TEST_DATA) + "/cli/broken.conf";
+  const std::string conf = std::string(::feedd::test::kTestDataDir) + "/cli/broken.conf";
   const Ran ran = run_feedd("check-config --config " + conf, dir);
   CHECK(ran.exit_code == 1);
   CHECK(ran.err.find(conf + ":2:1: unknown key 'intervall' in [daemon] (did you mean 'interval'?)") != std::string::npos);
@@ -76,14 +77,14 @@ TEST_CASE("feedd check-config lists every error of a broken file and exits 1", "
 
 TEST_CASE("feedd check-config accepts the shipped feeds.conf", "[cli]") {
   test::TempDir dir;
-  const Ran ran = run_feedd("check-config --config " + std::string(FEEDD_SOURCE_DIR) + "/feeds.conf", dir);
+  const Ran ran = run_feedd("check-config --config " + std::string(::feedd::test::kSourceDir) + "/feeds.conf", dir);
   INFO(ran.err);
   CHECK(ran.exit_code == 0);
 }
 
 TEST_CASE("feedd run refuses to start on an invalid configuration", "[cli]") {
   test::TempDir dir;
-  const Ran ran = run_feedd("run --config " + std::string(FEEDD_TEST_DATA) + "/cli/broken.conf", dir);
+  const Ran ran = run_feedd("run --config " + std::string(::feedd::test::kTestDataDir) + "/cli/broken.conf", dir);
   CHECK(ran.exit_code == 1);
   CHECK(ran.err.find("unknown key 'intervall'") != std::string::npos);
 }
@@ -114,7 +115,7 @@ TEST_CASE("feedd run stops cleanly with exit 0 on SIGTERM", "[cli]") {
   test::TempDir dir;
   const auto feed = test::write_file(dir / "a.xml", test::unrelated_rss("local", 2));
   const auto conf = test::write_file(dir / "feeds.conf", "[daemon]\nlisten = \"127.0.0.1:0\"\n[[feed]]\nurl = \"a.xml\"\n");
-  const std::string command = "(" + std::string(FEEDD_BINARY) + " run --config " + quoted(conf) + " 2>" +
+  const std::string command = "(" + std::string(::feedd::test::kFeeddBinary) + " run --config " + quoted(conf) + " 2>" +
                               (dir / "err.txt").string() + " & pid=$!; " +
                               "for i in $(seq 100); do [ -s " + (dir / "public/feed.atom").string() +
                               " ] && grep -q 'local story 2' " + (dir / "public/feed.atom").string() +
@@ -129,7 +130,7 @@ TEST_CASE("feedd run stops cleanly with exit 0 on SIGTERM", "[cli]") {
 
 TEST_CASE("feedd import-opml prints feeds.conf tables and fails on an unreadable file", "[cli]") {
   test::TempDir dir;
-  const Ran ran = run_feedd("import-opml " + std::string(FEEDD_TEST_DATA) + "/opml/reader-export.opml", dir);
+  const Ran ran = run_feedd("import-opml " + std::string(::feedd::test::kTestDataDir) + "/opml/reader-export.opml", dir);
   CHECK(ran.exit_code == 0);
   CHECK(ran.out.find("[[feed]]\nurl   = \"https://science.example.com/rss\"") != std::string::npos);
   const auto conf = test::write_file(dir / "feeds.conf", ran.out);
@@ -141,7 +142,7 @@ TEST_CASE("feedd import-opml prints feeds.conf tables and fails on an unreadable
 
 TEST_CASE("feedd export-opml prints the configured sources as OPML 2.0", "[cli]") {
   test::TempDir dir;
-  const Ran ran = run_feedd("export-opml --config " + std::string(FEEDD_SOURCE_DIR) + "/feeds.conf", dir);
+  const Ran ran = run_feedd("export-opml --config " + std::string(::feedd::test::kSourceDir) + "/feeds.conf", dir);
   CHECK(ran.exit_code == 0);
   CHECK(ran.out.find("<opml version=\"2.0\">") != std::string::npos);
   CHECK(ran.out.find("xmlUrl=\"https://feeds.bbci.co.uk/news/world/rss.xml\"") != std::string::npos);

@@ -1,5 +1,6 @@
 // scan_feed_keys must give, for every entry, exactly what parse_feed gives: the store
 // compares its hashes with hashes parse_feed computed on an earlier fetch.
+#include "support/paths.hpp"
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -66,7 +67,7 @@ std::string escape(std::string_view html) {
 }  // namespace
 
 TEST_CASE("The fast path gives every fixture's entries the keys parse_feed gives them", "[fastpath]") {
-  const std::filesystem::path root = std::filesystem::path(FEEDD_TEST_DATA) / "parse";
+  const std::filesystem::path root = std::filesystem::path(::feedd::test::kTestDataDir) / "parse";
   size_t documents = 0;
   for (const auto& file : std::filesystem::recursive_directory_iterator(root)) {
     if (!file.is_regular_file()) continue;

@@ -5,6 +5,7 @@
 // stories, the same ids). The stories go through a real Store first, so merges, merge
 // reasons, markup, enclosures and non-ASCII text all reach the renderers.
 
+#include "support/paths.hpp"
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
@@ -64,7 +65,7 @@ Entry article_entry(const std::filesystem::path& file, const std::string& id) {
 std::vector<Story> stored_stories(const std::filesystem::path& db, std::optional<StoryCursor>& next) {
   auto store = Store::open(db);
   REQUIRE(store.ok());
-  const std::filesystem::path articles = FEEDD_TEST_DATA "/near_duplicates/articles";
+  const std::filesystem::path articles = std::filesystem::path(::feedd::test::kTestDataDir) / "near_duplicates" / "articles";
   std::vector<Entry> entries;
   int n = 0;
   for (const auto& file : std::filesystem::directory_iterator(articles)) {
@@ -164,7 +165,7 @@ TEST_CASE("The unified feed validates against RFC 4287's schema and reads back i
 
       if (format == OutputFormat::kAtom) {
         const std::string out =
-            run("xmllint --noout --relaxng " FEEDD_TEST_DATA "/schemas/atom.rng " + file.string(), code);
+            run("xmllint --noout --relaxng " + std::string(::feedd::test::kTestDataDir) + "/schemas/atom.rng " + file.string(), code);
         INFO(out);
         CHECK(code == 0);
       }

@@ -4,6 +4,7 @@
 // two texts share a band key (the indexed lookup finds the candidate) and their exact
 // similarity passes.
 
+#include "support/paths.hpp"
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
@@ -47,7 +48,7 @@ bool detected(const json& a, const json& b, double& score) {
 }  // namespace
 
 TEST_CASE("Near-duplicate detection is precise and finds copies on the labelled set", "[dedup][near]") {
-  std::ifstream in(FEEDD_TEST_DATA "/near_duplicates/pairs.json");
+  std::ifstream in(std::string(::feedd::test::kTestDataDir) + "/near_duplicates/pairs.json");
   REQUIRE(in);
   const json pairs = json::parse(in);
   REQUIRE(pairs.size() >= 60);

@@ -1,3 +1,4 @@
+#include "support/paths.hpp"
 #include <catch2/catch.hpp>
 
 #include "feedd/config.hpp"
@@ -7,7 +8,7 @@
 using namespace feedd;
 
 TEST_CASE("OPML outlines become feeds with folder names and categories as tags", "[opml]") {
-  auto feeds = read_opml(test::read_file(std::string(FEEDD_TEST_DATA) + "/opml/reader-export.opml"));
+  auto feeds = read_opml(test::read_file(std::string(::feedd::test::kTestDataDir) + "/opml/reader-export.opml"));
   REQUIRE(feeds.ok());
   REQUIRE(feeds->size() == 3);  // the repeated BBC outline is taken once
   CHECK((*feeds)[0].url == "https://feeds.bbci.co.uk/news/world/rss.xml");
@@ -19,7 +20,7 @@ TEST_CASE("OPML outlines become feeds with folder names and categories as tags",
 }
 
 TEST_CASE("Imported [[feed]] tables are a valid feeds.conf with the same sources", "[opml]") {
-  auto feeds = read_opml(test::read_file(std::string(FEEDD_TEST_DATA) + "/opml/reader-export.opml"));
+  auto feeds = read_opml(test::read_file(std::string(::feedd::test::kTestDataDir) + "/opml/reader-export.opml"));
   REQUIRE(feeds.ok());
   const auto config = parse_config(to_feed_tables(*feeds), "feeds.conf");
   REQUIRE(config.ok());

@@ -4,6 +4,7 @@
 // NAME.expected.error). scripts/update-parse-fixtures.sh rewrites the expected files for
 // review; tests/data/parse/generate_suite.py writes the documents and checks the key
 // facts of each expected file.
+#include "support/paths.hpp"
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -27,7 +28,7 @@ bool ends_with(const std::string& text, std::string_view suffix) {
 
 std::vector<fs::path> suite_documents() {
   std::vector<fs::path> documents;
-  for (const auto& file : fs::directory_iterator(fs::path(FEEDD_TEST_DATA) / "parse" / "suite")) {
+  for (const auto& file : fs::directory_iterator(fs::path(::feedd::test::kTestDataDir) / "parse" / "suite")) {
     const std::string name = file.path().filename().string();
     if (ends_with(name, ".expected.json") || ends_with(name, ".expected.error") || ends_with(name, ".content-type"))
       continue;

@@ -1,3 +1,4 @@
+#include "support/paths.hpp"
 #include <catch2/catch.hpp>
 #include <iconv.h>
 #include <nlohmann/json.hpp>
@@ -20,7 +21,7 @@ using feedd::ParsedFeed;
 using feedd::StatusKind;
 
 std::string fixture(const std::string& name) {
-  const std::string text = feedd::test::read_file(std::string(FEEDD_TEST_DATA) + "/parse/" + name);
+  const std::string text = feedd::test::read_file(std::string(::feedd::test::kTestDataDir) + "/parse/" + name);
   REQUIRE_FALSE(text.empty());
   return text;
 }

@@ -1,5 +1,6 @@
 // feedd under a service manager: the real binary, a real NOTIFY_SOCKET, real signals.
 
+#include "support/paths.hpp"
 #include <catch2/catch.hpp>
 
 #include <poll.h>
@@ -63,13 +64,13 @@ pid_t spawn_feedd(const std::vector<std::string>& args, const std::vector<std::s
                   const std::filesystem::path& stderr_file) {
   const pid_t pid = ::fork();
   if (pid == 0) {
-    std::vector<char*> argv{const_cast<char*>(FEEDD_BINARY)};
+    std::vector<char*> argv{const_cast<char*>(::feedd::test::kFeeddBinary)};
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
     FILE* err = std::freopen(stderr_file.c_str(), "w", stderr);
     (void)err;
-    ::execv(FEEDD_BINARY, argv.data());
+    ::execv(::feedd::test::kFeeddBinary, argv.data());
     ::_exit(127);
   }
   return pid;
@@ -170,20 +171,20 @@ TEST_CASE("systemd-analyze verify accepts the shipped unit, its man page and its
   test::TempDir dir;
   // The unit names /usr/bin/feedd and /etc/feedd/feeds.conf; verify checks that the
   // commands exist, so point them at the built binary and the shipped service config.
-  std::string unit = test::read_file(std::string(FEEDD_SOURCE_DIR) + "/systemd/feedd.service");
+  std::string unit = test::read_file(std::string(::feedd::test::kSourceDir) + "/systemd/feedd.service");
   auto replace_all = [&unit](const std::string& from, const std::string& to) {
     for (auto at = unit.find(from); at != std::string::npos; at = unit.find(from, at + to.size()))
       unit.replace(at, from.size(), to);
   };
-  replace_all("/etc/feedd/feeds.conf", std::string(FEEDD_SOURCE_DIR) + "/systemd/feeds.conf");
-  replace_all("/usr/bin/feedd", FEEDD_BINARY);
+  replace_all("/etc/feedd/feeds.conf", std::string(::feedd::test::kSourceDir) + "/systemd/feeds.conf");
+  replace_all("/usr/bin/feedd", ::feedd::test::kFeeddBinary);
   const auto unit_file = test::write_file(dir / "feedd.service", unit);
   const test::Ran verify = test::run_shell(
-      "MANPATH=" + std::string(FEEDD_SOURCE_DIR) + "/man systemd-analyze verify " + unit_file.string(), dir);
+      "MANPATH=" + std::string(::feedd::test::kSourceDir) + "/man systemd-analyze verify " + unit_file.string(), dir);
   INFO(verify.err);
   CHECK(verify.exit_code == 0);
   const test::Ran check =
-      test::run_feedd("check-config --config " + std::string(FEEDD_SOURCE_DIR) + "/systemd/feeds.conf", dir);
+      test::run_feedd("check-config --config " + std::string(::feedd::test::kSourceDir) + "/systemd/feeds.conf", dir);
   INFO(check.err);
   CHECK(check.exit_code == 0);
 }

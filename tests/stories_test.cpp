@@ -2,6 +2,7 @@
 // SQLite file: identity, merges and their reasons, near duplicates, pages, tags, and
 // retention with its tombstones.
 
+#include "support/paths.hpp"
 #include <sqlite3.h>
 
 #include <catch2/catch.hpp>
@@ -24,7 +25,7 @@ const std::string kWire = "https://wire.example.net/atom.xml";
 const std::string kBlog = "https://blog.example.com/feed";
 
 std::string article_paragraphs() {
-  std::ifstream in(FEEDD_TEST_DATA "/near_duplicates/articles/01-harbour-bridge.txt");
+  std::ifstream in(std::string(::feedd::test::kTestDataDir) + "/near_duplicates/articles/01-harbour-bridge.txt");
   std::string line;
   std::getline(in, line);  // title
   std::string html;

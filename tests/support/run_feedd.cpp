@@ -1,3 +1,4 @@
+#include "support/paths.hpp"
 #include "support/run_feedd.hpp"
 
 #include <sys/wait.h>
@@ -7,7 +8,7 @@
 namespace feedd::test {
 
 Ran run_feedd(const std::string& args, const TempDir& dir, const std::string& env) {
-  return run_shell(env + " " + std::string(FEEDD_BINARY) + " " + args, dir);
+  return run_shell(env + " " + std::string(::feedd::test::kFeeddBinary) + " " + args, dir);
 }
 
 Ran run_shell(const std::string& command_line, const TempDir& dir) {

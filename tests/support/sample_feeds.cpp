@@ -1,3 +1,4 @@
+#include "support/paths.hpp"
 #include "support/sample_feeds.hpp"
 
 #include <sstream>
@@ -10,7 +11,7 @@ namespace feedd::test {
 namespace {
 
 std::vector<std::string> article_lines() {
-  std::istringstream in(read_file(std::string(FEEDD_TEST_DATA) + "/news-article.txt"));
+  std::istringstream in(read_file(std::string(::feedd::test::kTestDataDir) + "/news-article.txt"));
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
