@@ -1,9 +1,11 @@
 // Parse throughput on an in-memory corpus, single thread: (a) parse_feed with
-// sanitising, (b) the fast path scan_feed_keys, (c) a bare pugixml parse of the same
-// bytes. Prints one JSON object per mode (bench/parse.sh turns them into a table), and
-// checks on the way that the fast path's hashes are parse_feed's.
+// sanitising, (b) the fast path: parse_feed given the store's known entries (identity ->
+// raw hash, all of them, as when a feed is fetched again with its entries unchanged),
+// (c) scan_feed_keys (identity and content hash of every entry), (d) a bare pugixml parse
+// of the same bytes. Prints one JSON object per mode (bench/parse.sh turns them into a
+// table), and checks on the way that the fast paths agree with parse_feed.
 // Usage: feedd_parse_bench CORPUS_DIR [MIN_SECONDS [MODE]]   (MODE: one of pugixml, fast,
-// full, to profile that one alone without the check)
+// keys, full, to profile that one alone without the check)
 #include <pugixml.hpp>
 
 #include <nlohmann/json.hpp>
@@ -18,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "feedd/dedup.hpp"
 #include "feedd/parse.hpp"
 
 namespace {
@@ -25,7 +28,19 @@ namespace {
 struct Document {
   std::string name;
   std::string bytes;
+  feedd::KnownEntries known;  // what the store has after storing parse_feed's entries
 };
+
+feedd::KnownEntries known_from(const feedd::ParsedFeed& feed) {
+  feedd::KnownEntries known;
+  for (const feedd::Entry& entry : feed.entries)
+    if (!entry.raw_hash.empty()) known.emplace(feedd::dedup::entry_identity(entry), entry.raw_hash);
+  return known;
+}
+
+bool identity_needs_content(const feedd::Entry& e) {
+  return !e.id && !e.link && !e.title && !e.published && !e.updated;
+}
 
 std::vector<Document> load_corpus(const std::filesystem::path& dir) {
   std::vector<Document> corpus;
@@ -34,7 +49,7 @@ std::vector<Document> load_corpus(const std::filesystem::path& dir) {
     std::ifstream in(file.path(), std::ios::binary);
     std::ostringstream text;
     text << in.rdbuf();
-    corpus.push_back({file.path().filename().string(), text.str()});
+    corpus.push_back({file.path().filename().string(), text.str(), {}});
   }
   std::sort(corpus.begin(), corpus.end(), [](const Document& a, const Document& b) { return a.name < b.name; });
   return corpus;
@@ -68,30 +83,60 @@ int main(int argc, char** argv) {
     return 2;
   }
   const double min_seconds = argc > 2 ? std::stod(argv[2]) : 3.0;
-  const std::vector<Document> corpus = load_corpus(argv[1]);
+  std::vector<Document> corpus = load_corpus(argv[1]);
   const std::string url = "https://bench.example/feed.xml";
   const std::string only = argc > 3 ? argv[3] : "";
   const auto wanted = [&](std::string_view mode) { return only.empty() || only == mode; };
 
-  // The fast path is only worth having if it is exact: check every entry first.
-  size_t checked = 0, mismatches = 0, failures = 0;
-  for (const Document& document : only.empty() ? corpus : std::vector<Document>{}) {
+  // The fast paths are only worth having if they are exact: check every entry first.
+  // scan_feed_keys: the same identity fields and content hash as parse_feed. parse_feed
+  // with known entries: every entry known with its raw hash is left out, and nothing
+  // else; with every raw hash known wrong (each entry changed), every entry is read and
+  // is parse_feed's.
+  size_t checked = 0, mismatches = 0, known_mismatches = 0, failures = 0, left_out = 0;
+  for (Document& document : corpus) {
     const auto full = feedd::parse_feed(document.bytes, {}, url);
-    const auto fast = feedd::scan_feed_keys(document.bytes, {}, url);
-    if (!full.ok() || !fast.ok() || fast->size() != full->entries.size()) {
+    if (!full.ok()) {
       ++failures;
-      std::cerr << document.name << ": " << (full.ok() ? fast.status().to_string() : full.status().to_string())
-                << "\n";
+      std::cerr << document.name << ": " << full.status().to_string() << "\n";
       continue;
     }
-    for (size_t i = 0; i < fast->size(); ++i, ++checked)
-      if ((*fast)[i].content_hash != full->entries[i].content_hash || (*fast)[i].id != full->entries[i].id)
-        ++mismatches;
+    document.known = known_from(*full);
+    if (!only.empty()) continue;
+    const auto keys = feedd::scan_feed_keys(document.bytes, {}, url);
+    const auto fast = feedd::parse_feed(document.bytes, {}, url, document.known);
+    feedd::KnownEntries wrong = document.known;
+    for (auto& [identity, raw_hash] : wrong) raw_hash = "changed";
+    const auto changed = feedd::parse_feed(document.bytes, {}, url, wrong);
+    if (!keys.ok() || keys->size() != full->entries.size() || !fast.ok() || !changed.ok()) {
+      ++failures;
+      std::cerr << document.name << ": the fast paths fail or disagree on the number of entries\n";
+      continue;
+    }
+    std::vector<std::string> unchanged;
+    for (size_t i = 0; i < keys->size(); ++i, ++checked) {
+      const feedd::Entry& entry = full->entries[i];
+      if ((*keys)[i].content_hash != entry.content_hash || (*keys)[i].id != entry.id) ++mismatches;
+      const std::string identity = feedd::dedup::entry_identity(entry);
+      const auto it = document.known.find(identity);
+      if (!identity_needs_content(entry) && it != document.known.end() && it->second == entry.raw_hash)
+        unchanged.push_back(identity);
+      if (i >= changed->entries.size() || changed->entries[i].content_hash != entry.content_hash ||
+          changed->entries[i].raw_hash != entry.raw_hash)
+        ++known_mismatches;
+    }
+    if (fast->unchanged_identities != unchanged || !changed->unchanged_identities.empty() ||
+        fast->entries.size() + unchanged.size() != full->entries.size() ||
+        changed->entries.size() != full->entries.size())
+      ++known_mismatches;
+    left_out += fast->unchanged_identities.size();
   }
   if (only.empty())
-    std::cout << nlohmann::json{{"mode", "check"}, {"documents", corpus.size()}, {"entries", checked},
-                              {"mismatches", mismatches}, {"failures", failures}}
-            << "\n";
+    std::cout << nlohmann::json{{"mode", "check"},          {"documents", corpus.size()},
+                                {"entries", checked},        {"mismatches", mismatches},
+                                {"known_mismatches", known_mismatches}, {"left_out", left_out},
+                                {"failures", failures}}
+              << "\n";
 
   if (wanted("pugixml"))
     std::cout << measure("pugixml", corpus, min_seconds, [](const Document& d) {
@@ -107,6 +152,11 @@ int main(int argc, char** argv) {
   }) << "\n";
   if (wanted("fast"))
     std::cout << measure("fast", corpus, min_seconds, [&](const Document& d) {
+    auto feed = feedd::parse_feed(d.bytes, {}, url, d.known);
+    return feed.ok() ? feed->entries.size() + feed->unchanged_identities.size() : 0;
+  }) << "\n";
+  if (wanted("keys"))
+    std::cout << measure("keys", corpus, min_seconds, [&](const Document& d) {
     auto keys = feedd::scan_feed_keys(d.bytes, {}, url);
     return keys.ok() ? keys->size() : 0;
   }) << "\n";
@@ -115,5 +165,5 @@ int main(int argc, char** argv) {
     auto feed = feedd::parse_feed(d.bytes, {}, url);
     return feed.ok() ? feed->entries.size() : 0;
   }) << "\n";
-  return mismatches == 0 && failures == 0 ? 0 : 1;
+  return mismatches == 0 && known_mismatches == 0 && failures == 0 ? 0 : 1;
 }

@@ -9,7 +9,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libcurl4-openssl-dev libpugixml-dev libsqlite3-dev libboost-dev
   libspdlog-dev catch2 libtomlplusplus-dev nlohmann-json3-dev
-  libsystemd-dev zlib1g-dev libssl-dev libxml2-dev
+  libsystemd-dev zlib1g-dev libssl-dev libxml2-dev libxxhash-dev
   clang-14 libclang-rt-14-dev
   python3
   python3-feedparser libxml2-utils   # tests/feed_validity_test.cpp, tests/differential/

@@ -52,7 +52,7 @@ constexpr FieldRule<EntryField> kEntryRules[] = {
 
 }  // namespace
 
-void parse_atom(pugi::xml_node root, std::string_view url, ParsedFeed& feed) {
+void parse_atom(pugi::xml_node root, std::string_view url, const RawEntries& raw, ParsedFeed& feed) {
   const pugi::xml_node containers[] = {root};
   ReadContext context{std::string(url), std::string(url), "feed", &feed.warnings};
   feed.feed = read_feed_meta(containers, kFeedRules, context);
@@ -64,8 +64,17 @@ void parse_atom(pugi::xml_node root, std::string_view url, ParsedFeed& feed) {
     if (child.type() != pugi::node_element || local_name(child.name()) != "entry") continue;
     const Ns ns = ns_of(child);
     if (ns != Ns::kAtom10 && ns != Ns::kAtom03) continue;
-    context.label = "entry " + std::to_string(feed.entries.size() + 1);
-    feed.entries.push_back(read_entry(child, kEntryRules, context));
+    context.label = "entry " + std::to_string(feed.entries.size() + feed.unchanged_identities.size() + 1);
+    std::string raw_hash = raw_entry_hash(child, raw.text, context);
+    if (raw.known) {
+      if (auto unchanged = unchanged_identity(child, kEntryRules, context, {}, raw_hash, *raw.known)) {
+        feed.unchanged_identities.push_back(std::move(*unchanged));
+        continue;
+      }
+    }
+    Entry entry = read_entry(child, kEntryRules, context);
+    entry.raw_hash = std::move(raw_hash);
+    feed.entries.push_back(std::move(entry));
   }
 }
 

@@ -96,14 +96,9 @@ Result<FeedFormat> detect_format(pugi::xml_node root) {
                             (uri.empty() ? std::string() : " in namespace " + uri));
 }
 
-// Plain-text fields (titles, names, categories, links) longer than this are cut with a
-// warning; HTML fields are capped before sanitising (field_table.cpp).
-constexpr size_t kMaxTextBytes = 64 * 1024;
-
 void cap(std::string& text, std::vector<std::string>& warnings) {
   if (text.size() <= kMaxTextBytes) return;
-  size_t cut = kMaxTextBytes;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  const size_t cut = utf8_cut(text, kMaxTextBytes);
   warnings.push_back("a text field of " + std::to_string(text.size()) + " bytes cut to " + std::to_string(cut));
   text.resize(cut);
 }
@@ -132,21 +127,17 @@ void cap_text_fields(ParsedFeed& feed) {
   }
 }
 
-// Valid UTF-8 without NUL: a JSON Feed's "\u0000" is valid UTF-8, but the first C string
-// API downstream would cut the value there.
-std::string to_valid_text(std::string_view text) {
-  std::string out = to_valid_utf8(text);
-  for (size_t at = out.find('\0'); at != std::string::npos; at = out.find('\0', at + 3))
-    out.replace(at, 1, "\xEF\xBF\xBD");
-  return out;
+// Most values are valid already: checked in place, copied only when they are not.
+void make_valid_utf8(std::string& text) {
+  if (!is_valid_utf8(text) || text.find('\0') != std::string::npos) text = to_valid_text(text);
 }
 
 void make_valid_utf8(std::optional<std::string>& text) {
-  if (text) *text = to_valid_text(*text);
+  if (text) make_valid_utf8(*text);
 }
 
 void make_valid_utf8(std::vector<std::string>& texts) {
-  for (std::string& text : texts) text = to_valid_text(text);
+  for (std::string& text : texts) make_valid_utf8(text);
 }
 
 // pugixml turns numeric references such as &#xD800; into bytes that are not UTF-8; one
@@ -166,7 +157,7 @@ void make_valid_utf8(ParsedFeed& feed) {
     make_valid_utf8(entry.content);
     make_valid_utf8(entry.categories);
     for (Enclosure& enclosure : entry.enclosures) {
-      enclosure.url = to_valid_text(enclosure.url);
+      make_valid_utf8(enclosure.url);
       make_valid_utf8(enclosure.type);
     }
   }
@@ -210,21 +201,26 @@ constexpr unsigned kPugiOptions = pugi::parse_default | pugi::parse_ws_pcdata;
 // The strict parse, then, only when it fails, the tolerant one (xml_recovery.hpp).
 // parse_default leaves out parse_doctype, and pugixml never loads external entities;
 // whitespace-only text is kept because it separates words in XHTML content.
-Status load_document(std::string_view xml, pugi::xml_document& doc, std::vector<std::string>& warnings) {
+// `parsed` is set to the text the tree was parsed from (`xml` or, recovered, `rebuilt`).
+Status load_document(std::string_view xml, pugi::xml_document& doc, std::vector<std::string>& warnings,
+                     std::optional<std::string>& rebuilt, std::string_view& parsed) {
+  parsed = xml;
   pugi::xml_parse_result result = doc.load_buffer(xml.data(), xml.size(), kPugiOptions, pugi::encoding_utf8);
   if (result) return Status::ok();
   if (result.status == pugi::status_no_document_element) return Status::not_a_feed("no XML root element");
   const std::string problem = "not well-formed XML at " + position_of(xml, result.offset) + ": " +
                               result.description();
-  std::optional<std::string> rebuilt = rebuild_well_formed(xml);
+  rebuilt = rebuild_well_formed(xml);
   if (!rebuilt) return Status::parse(problem);
   result = doc.load_buffer(rebuilt->data(), rebuilt->size(), kPugiOptions, pugi::encoding_utf8);
   if (!result) return Status::parse(problem);
+  parsed = *rebuilt;
   warnings.push_back(problem + "; recovered what could be read");
   return Status::ok();
 }
 
-Result<ParsedFeed> parse_xml_document(std::string_view text, std::string_view url, ParsedFeed feed) {
+Result<ParsedFeed> parse_xml_document(std::string_view text, std::string_view url, const KnownEntries* known,
+                                      ParsedFeed feed) {
   const auto markup = skip_leading_junk(text, feed.warnings);
   if (!markup) return Status::not_a_feed("neither XML nor JSON");
   const Prologue prologue = read_prologue(*markup);
@@ -232,23 +228,29 @@ Result<ParsedFeed> parse_xml_document(std::string_view text, std::string_view ur
   if (prologue.root.empty()) return Status::not_a_feed("neither XML nor JSON");
   const std::optional<std::string> cleaned = clean_xml_text(*markup, feed.warnings);
   pugi::xml_document doc;
-  if (Status loaded = load_document(cleaned ? *cleaned : *markup, doc, feed.warnings); !loaded.is_ok())
+  std::optional<std::string> rebuilt;
+  RawEntries raw{{}, known};
+  if (Status loaded = load_document(cleaned ? *cleaned : *markup, doc, feed.warnings, rebuilt, raw.text);
+      !loaded.is_ok())
     return loaded;
   const pugi::xml_node root = doc.document_element();
   Result<FeedFormat> format = detect_format(root);
   if (!format) return format.status();
   feed.format = *format;
   if (feed.format == FeedFormat::kAtom10 || feed.format == FeedFormat::kAtom03) {
-    parse_atom(root, url, feed);
+    parse_atom(root, url, raw, feed);
   } else {
-    parse_rss(root, url, feed);
+    parse_rss(root, url, raw, feed);
   }
   return feed;
 }
 
 }  // namespace
 
-Result<ParsedFeed> parse_feed(std::string_view bytes, std::string_view content_type, std::string_view url) {
+namespace {
+
+Result<ParsedFeed> parse_document(std::string_view bytes, std::string_view content_type, std::string_view url,
+                                  const KnownEntries* known) {
   if (trim(bytes).empty()) return Status::not_a_feed("empty document");
   ParsedFeed feed;
   DecodedDocument decoded;
@@ -258,12 +260,23 @@ Result<ParsedFeed> parse_feed(std::string_view bytes, std::string_view content_t
   if (text.empty()) return Status::not_a_feed("empty document");
 
   Result<ParsedFeed> parsed = text.front() == '{' ? parse_json_document(text, url, std::move(feed))
-                                                  : parse_xml_document(text, url, std::move(feed));
+                                                  : parse_xml_document(text, url, known, std::move(feed));
   if (!parsed) return parsed;
   cap_text_fields(*parsed);
   add_content_hashes(*parsed);
   make_valid_utf8(*parsed);
   return parsed;
+}
+
+}  // namespace
+
+Result<ParsedFeed> parse_feed(std::string_view bytes, std::string_view content_type, std::string_view url) {
+  return parse_document(bytes, content_type, url, nullptr);
+}
+
+Result<ParsedFeed> parse_feed(std::string_view bytes, std::string_view content_type, std::string_view url,
+                              const KnownEntries& known) {
+  return parse_document(bytes, content_type, url, &known);
 }
 
 std::string_view format_name(FeedFormat format) {

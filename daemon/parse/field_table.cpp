@@ -255,7 +255,12 @@ std::optional<FieldValue> date(const ReadContext& context, pugi::xml_node node) 
 }
 
 std::optional<FieldValue> html(const ReadContext& context, pugi::xml_node node) {
-  return sanitised_from(has_element_children(node) ? inner_xml(node) : all_text(node), context, node);
+  if (has_element_children(node)) return sanitised_from(inner_xml(node), context, node);
+  // The usual body is one text or CDATA node: read in place, not copied.
+  const pugi::xml_node first = node.first_child();
+  if (first && !first.next_sibling() && (first.type() == pugi::node_pcdata || first.type() == pugi::node_cdata))
+    return sanitised_from(first.value(), context, node);
+  return sanitised_from(all_text(node), context, node);
 }
 
 std::optional<FieldValue> permalink_guid(const ReadContext& context, pugi::xml_node node) {
@@ -411,6 +416,22 @@ Entry read_entry(pugi::xml_node item, std::span<const FieldRule<EntryField>> rul
                                   [&](const Enclosure& e) { return e.url == enclosure.url; });
     if (!seen) entry.enclosures.push_back(std::move(enclosure));
   }
+  return entry;
+}
+
+Entry read_identity_fields(pugi::xml_node item, std::span<const FieldRule<EntryField>> rules,
+                          const ReadContext& context, std::string_view fallback_id) {
+  const pugi::xml_node containers[] = {item};
+  const std::vector<Candidate> found = candidates_in(std::span<const pugi::xml_node>(containers), rules);
+  Entry entry;
+  entry.id = first<std::string>(EntryField::kId, found, rules, context);
+  if (!entry.id && !fallback_id.empty()) entry.id = std::string(fallback_id);
+  if (entry.id) return entry;
+  entry.link = first<std::string>(EntryField::kLink, found, rules, context);
+  if (entry.link) return entry;
+  entry.title = first<std::string>(EntryField::kTitle, found, rules, context);
+  entry.published = first<Timestamp>(EntryField::kPublished, found, rules, context);
+  entry.updated = first<Timestamp>(EntryField::kUpdated, found, rules, context);
   return entry;
 }
 

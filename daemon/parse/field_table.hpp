@@ -54,6 +54,12 @@ struct FieldRule {
 // Builds an entry from the children of `item` by the table.
 Entry read_entry(pugi::xml_node item, std::span<const FieldRule<EntryField>> rules, const ReadContext& context);
 
+// Only what dedup::entry_identity needs, read by the same rows as read_entry, and no
+// more than it needs: the id (else `fallback_id`, RSS 1.0's rdf:about); without one the
+// link; without that the title and dates. The other fields stay empty.
+Entry read_identity_fields(pugi::xml_node item, std::span<const FieldRule<EntryField>> rules,
+                          const ReadContext& context, std::string_view fallback_id = {});
+
 // Builds feed metadata from the children of every node in `containers` (RSS 1.0 keeps
 // its <image> beside <channel>), earlier containers first. The feed's link, once read,
 // is the page base for its other URLs.

@@ -7,11 +7,13 @@
 #include <string_view>
 
 #include "feedd/parse.hpp"
+#include "parse/entry_digest.hpp"
 
 namespace feedd::parse {
 
-void parse_rss(pugi::xml_node root, std::string_view url, ParsedFeed& feed);
-void parse_atom(pugi::xml_node root, std::string_view url, ParsedFeed& feed);
+// `raw` gives each entry its raw hash and leaves known ones out (entry_digest.hpp).
+void parse_rss(pugi::xml_node root, std::string_view url, const RawEntries& raw, ParsedFeed& feed);
+void parse_atom(pugi::xml_node root, std::string_view url, const RawEntries& raw, ParsedFeed& feed);
 Result<ParsedFeed> parse_json_feed(std::string_view text, std::string_view url);
 
 }  // namespace feedd::parse

@@ -81,7 +81,7 @@ bool is_rss_element(pugi::xml_node node, std::string_view local) {
 
 }  // namespace
 
-void parse_rss(pugi::xml_node root, std::string_view url, ParsedFeed& feed) {
+void parse_rss(pugi::xml_node root, std::string_view url, const RawEntries& raw, ParsedFeed& feed) {
   pugi::xml_node channel;
   for (pugi::xml_node child : root.children())
     if (is_rss_element(child, "channel")) channel = child;
@@ -102,13 +102,20 @@ void parse_rss(pugi::xml_node root, std::string_view url, ParsedFeed& feed) {
       while (!pending.empty()) {
         const pugi::xml_node item = pending.back();
         pending.pop_back();
-        context.label = "entry " + std::to_string(feed.entries.size() + 1);
-        Entry entry = read_entry(item, kItemRules, context);
+        context.label = "entry " + std::to_string(feed.entries.size() + feed.unchanged_identities.size() + 1);
         // RSS 1.0 names each item by its rdf:about, its only identifier.
-        if (!entry.id)
-          if (const std::string_view about = attribute_by_local_name(item, "about").value(); !about.empty())
-            entry.id = std::string(about);
-        feed.entries.push_back(std::move(entry));
+        const std::string_view about = attribute_by_local_name(item, "about").value();
+        std::string raw_hash = raw_entry_hash(item, raw.text, context);
+        std::optional<std::string> unchanged;
+        if (raw.known) unchanged = unchanged_identity(item, kItemRules, context, about, raw_hash, *raw.known);
+        if (unchanged) {
+          feed.unchanged_identities.push_back(std::move(*unchanged));
+        } else {
+          Entry entry = read_entry(item, kItemRules, context);
+          if (!entry.id && !about.empty()) entry.id = std::string(about);
+          entry.raw_hash = std::move(raw_hash);
+          feed.entries.push_back(std::move(entry));
+        }
         const size_t first_nested = pending.size();
         for (pugi::xml_node child : item.children())
           if (is_rss_element(child, "item")) pending.push_back(child);

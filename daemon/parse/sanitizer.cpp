@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "feedd/sanitize.hpp"
+#include "parse/simple_html.hpp"
 #include "parse/text.hpp"
 #include "parse/url_resolver.hpp"
 
@@ -252,12 +253,17 @@ std::string sanitize_html(std::string_view html, std::string_view base_url) {
   if (!body) return {};
   SanitizingWriter writer(base_url);
   walk(body, writer);
-  return to_valid_utf8(writer.take());
+  std::string out = writer.take();
+  if (!parse::is_valid_utf8(out)) out = to_valid_utf8(out);
+  return out;
 }
 
 std::string html_to_text(std::string_view html) {
   // Most titles carry no markup at all: skip the HTML parser for them.
   if (html.find_first_of("<&") == std::string_view::npos) return collapse_whitespace(to_valid_utf8(html));
+  // Plain markup (most bodies, and the sanitiser's own output) needs no second libxml2 pass.
+  if (std::string text; html.size() < (1 << 20) && parse::strip_simple_html(html, text))
+    return collapse_whitespace(text);
   auto [doc, body] = parse_fragment(html);
   if (!body) return {};
   TextWriter writer;

@@ -1,6 +1,8 @@
 #include "parse/text.hpp"
 
 #include <cctype>
+#include <cstdint>
+#include <cstring>
 
 namespace feedd::parse {
 namespace {
@@ -59,8 +61,26 @@ void append_utf8(std::string& out, char32_t cp) {
   }
 }
 
+namespace {
+
+// Bytes from `i` on that are ASCII, found 8 at a time: markup and most text are ASCII,
+// and this is what every document and field goes through.
+size_t skip_ascii(std::string_view text, size_t i) {
+  constexpr std::uint64_t kHighBits = 0x8080808080808080ULL;
+  while (i + 8 <= text.size()) {
+    std::uint64_t word;
+    std::memcpy(&word, text.data() + i, sizeof word);
+    if (word & kHighBits) break;
+    i += 8;
+  }
+  while (i < text.size() && static_cast<unsigned char>(text[i]) < 0x80) ++i;
+  return i;
+}
+
+}  // namespace
+
 bool is_valid_utf8(std::string_view text) {
-  for (size_t i = 0; i < text.size();) {
+  for (size_t i = skip_ascii(text, 0); i < text.size(); i = skip_ascii(text, i)) {
     const size_t n = sequence_length(text.substr(i));
     if (n == 0) return false;
     i += n;
@@ -82,6 +102,20 @@ std::string to_valid_utf8(std::string_view text) {
       i += n;
     }
   }
+  return out;
+}
+
+size_t utf8_cut(std::string_view text, size_t limit) {
+  if (text.size() <= limit) return text.size();
+  size_t cut = limit;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return cut;
+}
+
+std::string to_valid_text(std::string_view text) {
+  std::string out = to_valid_utf8(text);
+  for (size_t at = out.find('\0'); at != std::string::npos; at = out.find('\0', at + 3))
+    out.replace(at, 1, "\xEF\xBF\xBD");
   return out;
 }
 

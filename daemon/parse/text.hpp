@@ -15,6 +15,18 @@ bool is_valid_utf8(std::string_view text);
 // `text` with every ill-formed byte sequence replaced by U+FFFD.
 std::string to_valid_utf8(std::string_view text);
 
+// Plain-text fields (titles, names, categories, links) longer than this are cut with a
+// warning (feed_parser.cpp); HTML fields are capped before sanitising (field_table.cpp).
+inline constexpr size_t kMaxTextBytes = 64 * 1024;
+
+// The longest prefix of `text` of at most `limit` bytes that does not end inside a
+// UTF-8 sequence.
+size_t utf8_cut(std::string_view text, size_t limit);
+
+// Valid UTF-8 without NUL: a JSON Feed's "\u0000" is valid UTF-8, but the first C string
+// API downstream would cut the value there.
+std::string to_valid_text(std::string_view text);
+
 // Runs of white space (ASCII and U+00A0) become one space; leading and trailing removed.
 std::string collapse_whitespace(std::string_view text);
 

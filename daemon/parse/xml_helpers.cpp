@@ -65,17 +65,30 @@ std::string_view local_name(std::string_view qualified) {
   return colon == std::string_view::npos ? qualified : qualified.substr(colon + 1);
 }
 
-std::string namespace_uri(pugi::xml_node element) {
+namespace {
+
+// Whether an attribute named `name` declares the namespace of `prefix` ("": the default).
+bool declares(std::string_view name, std::string_view prefix) {
+  if (name.size() != (prefix.empty() ? 5 : 6 + prefix.size()) || name.substr(0, 5) != "xmlns") return false;
+  return prefix.empty() || (name[5] == ':' && name.substr(6) == prefix);
+}
+
+// Called for every child of every entry: no allocation, and the URI stays in the tree.
+std::string_view namespace_uri_view(pugi::xml_node element) {
   const std::string_view name = element.name();
   const size_t colon = name.find(':');
-  const std::string declaration =
-      colon == std::string_view::npos ? std::string("xmlns") : "xmlns:" + std::string(name.substr(0, colon));
+  const std::string_view prefix = colon == std::string_view::npos ? std::string_view() : name.substr(0, colon);
   for (pugi::xml_node n = element; n && n.type() == pugi::node_element; n = n.parent())
-    if (pugi::xml_attribute attr = n.attribute(declaration.c_str())) return attr.value();
+    for (pugi::xml_attribute attr : n.attributes())
+      if (declares(attr.name(), prefix)) return attr.value();
   return {};
 }
 
-Ns ns_of(pugi::xml_node element) { return ns_of_uri(namespace_uri(element)); }
+}  // namespace
+
+std::string namespace_uri(pugi::xml_node element) { return std::string(namespace_uri_view(element)); }
+
+Ns ns_of(pugi::xml_node element) { return ns_of_uri(namespace_uri_view(element)); }
 
 pugi::xml_attribute attribute_by_local_name(pugi::xml_node element, std::string_view local) {
   for (pugi::xml_attribute attr : element.attributes())

@@ -576,9 +576,10 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
   }
   std::shared_ptr<const pipeline::EntryFilter> filter = filters.at(url);
   std::shared_ptr<const pipeline::EntryFilter> everywhere = std::atomic_load(&output_filter);
-  asio::post(parse_pool, [weak, url, result = std::move(result), now, report, filter, everywhere, hints,
-                          body_hash]() mutable {
-    auto parsed = parse_feed(result.body, result.content_type, result.final_url.empty() ? url : result.final_url);
+  auto parse = [weak, url, result = std::move(result), now, report, filter, everywhere, hints,
+                body_hash](const KnownEntries& known) mutable {
+    auto parsed =
+        parse_feed(result.body, result.content_type, result.final_url.empty() ? url : result.final_url, known);
     auto self = weak.lock();
     if (!self) return;
     if (!parsed.ok()) {
@@ -625,6 +626,17 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
       outcome.schedule.new_stories = applied->new_stories + applied->new_copies;
       report(std::move(outcome));
     });
+  };
+  // The store's entries of this source first (a lookup on the store thread), so that the
+  // parse leaves out the entries it has as they are: an unchanged entry costs a lookup,
+  // not a parse of its HTML.
+  asio::post(store_thread, [weak, url, parse = std::move(parse)]() mutable {
+    auto self = weak.lock();
+    if (!self) return;
+    Result<KnownEntries> known = self->store->known_entries(url);
+    if (!known.ok()) spdlog::warn("{}: {}; reading every entry", url, known.status().to_string());
+    asio::post(self->parse_pool, [parse = std::move(parse),
+                                  known = known.ok() ? std::move(*known) : KnownEntries()]() mutable { parse(known); });
   });
 }
 

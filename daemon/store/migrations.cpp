@@ -15,7 +15,7 @@ namespace {
 // Timestamps are INTEGER unix seconds. JSON columns hold arrays written by nlohmann-json.
 // Entries deliberately have no ON DELETE CASCADE from stories: an entry row is what makes
 // a source's item known, so that pruning a story must not make it come back as new.
-constexpr std::array<const char*, 3> kMigrations = {
+constexpr std::array<const char*, 4> kMigrations = {
     // 1: sources, stories, and the entries that tie each source's items to a story.
     R"sql(
 CREATE TABLE sources (
@@ -93,6 +93,12 @@ ALTER TABLE sources ADD COLUMN redirect_candidate TEXT;
 ALTER TABLE sources ADD COLUMN gone INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sources ADD COLUMN body_hash TEXT;
 ALTER TABLE sources ADD COLUMN next_fetch INTEGER;
+)sql",
+    // 4: the raw hash of each entry as its source last wrote it (Entry::raw_hash), so
+    // that an entry fetched again unchanged is recognised without reading its HTML.
+    // NULL for entries stored before, and for JSON Feed entries.
+    R"sql(
+ALTER TABLE entries ADD COLUMN raw_hash TEXT;
 )sql",
 };
 

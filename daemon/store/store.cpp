@@ -198,6 +198,7 @@ struct Store::Impl {
                       const Entry& entry, Timestamp now, const std::optional<std::string>& merge_reason = {});
   Status repoint_entry(std::int64_t source_id, const std::string& identity, std::int64_t story_id,
                        const Entry& entry);
+  Status note_raw_hash(std::int64_t source_id, const std::string& identity, const Entry& entry);
   Status apply_entry(std::int64_t source_id, const std::string& source_url, const std::string& identity,
                      const Entry& entry, Timestamp now, ApplyStats& stats);
   Status attach_sources(std::vector<Story>& stories);
@@ -333,8 +334,8 @@ Status Store::Impl::update_story(std::int64_t story_id, const Entry& entry, Time
 Status Store::Impl::insert_entry(std::int64_t source_id, const std::string& identity, std::int64_t story_id,
                                  const Entry& entry, Timestamp now, const std::optional<std::string>& merge_reason) {
   auto stmt = statements.get(
-      "INSERT INTO entries(source_id, identity, story_id, content_hash, entry_link, first_seen, merge_reason)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      "INSERT INTO entries(source_id, identity, story_id, content_hash, entry_link, first_seen, merge_reason,"
+      " raw_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULLIF(?8, ''))");
   if (!stmt.ok()) return stmt.status();
   return (*stmt)
       ->bind(1, source_id)
@@ -344,6 +345,7 @@ Status Store::Impl::insert_entry(std::int64_t source_id, const std::string& iden
       .bind(5, entry.link)
       .bind(6, now)
       .bind(7, merge_reason)
+      .bind(8, entry.raw_hash)
       .run();
 }
 
@@ -396,7 +398,8 @@ Status Store::Impl::store_band_keys(std::int64_t story_id, const std::vector<std
 Status Store::Impl::repoint_entry(std::int64_t source_id, const std::string& identity, std::int64_t story_id,
                                   const Entry& entry) {
   auto stmt = statements.get(
-      "UPDATE entries SET story_id = ?3, content_hash = ?4, entry_link = ?5 WHERE source_id = ?1 AND identity = ?2");
+      "UPDATE entries SET story_id = ?3, content_hash = ?4, entry_link = ?5, raw_hash = NULLIF(?6, '')"
+      " WHERE source_id = ?1 AND identity = ?2");
   if (!stmt.ok()) return stmt.status();
   return (*stmt)
       ->bind(1, source_id)
@@ -404,7 +407,16 @@ Status Store::Impl::repoint_entry(std::int64_t source_id, const std::string& ide
       .bind(3, story_id)
       .bind(4, entry.content_hash)
       .bind(5, entry.link)
+      .bind(6, entry.raw_hash)
       .run();
+}
+
+Status Store::Impl::note_raw_hash(std::int64_t source_id, const std::string& identity, const Entry& entry) {
+  if (entry.raw_hash.empty()) return Status::ok();
+  auto stmt = statements.get(
+      "UPDATE entries SET raw_hash = ?3 WHERE source_id = ?1 AND identity = ?2 AND raw_hash IS NOT ?3");
+  if (!stmt.ok()) return stmt.status();
+  return (*stmt)->bind(1, source_id).bind(2, identity).bind(3, entry.raw_hash).run();
 }
 
 Status Store::Impl::apply_entry(std::int64_t source_id, const std::string& source_url, const std::string& identity,
@@ -430,8 +442,10 @@ Status Store::Impl::apply_entry(std::int64_t source_id, const std::string& sourc
   }
   switch (decision) {
     case dedup::Decision::kUnchanged:
+      // Same content written differently (white space, attribute order): the next fetch
+      // knows it by these bytes.
       ++stats.unchanged;
-      return Status::ok();
+      return note_raw_hash(source_id, identity, entry);
     case dedup::Decision::kNewStory: {
       std::vector<std::uint64_t> shingles;
       std::vector<std::int64_t> keys;
@@ -558,7 +572,11 @@ Result<ApplyStats> Store::apply_fetch(const FetchedFeed& fetched, Timestamp now)
   ApplyStats stats;
   // A feed that repeats an identity is describing one item twice: the first one wins
   // and the repeats are ignored (not counted).
-  std::unordered_set<std::string> seen;
+  // Entries parse_feed left out as known and unchanged count as unchanged, and come first
+  // in `seen` as they would have: a later repeat of their identity is still ignored.
+  std::unordered_set<std::string> seen(fetched.feed.unchanged_identities.begin(),
+                                       fetched.feed.unchanged_identities.end());
+  stats.unchanged += static_cast<int>(seen.size());
   for (const Entry& entry : fetched.feed.entries) {
     std::string identity = dedup::entry_identity(entry);
     if (!seen.insert(identity).second) continue;
@@ -568,6 +586,21 @@ Result<ApplyStats> Store::apply_fetch(const FetchedFeed& fetched, Timestamp now)
   Status status = txn->commit();
   if (!status.is_ok()) return in_context(doing, status);
   return stats;
+}
+
+Result<KnownEntries> Store::known_entries(const std::string& source_url) {
+  auto stmt = impl_->statements.get(
+      "SELECT e.identity, e.raw_hash FROM entries e JOIN sources s ON s.id = e.source_id"
+      " WHERE s.url = ?1 AND e.raw_hash IS NOT NULL");
+  if (!stmt.ok()) return in_context("reading known entries of " + source_url, stmt.status());
+  (*stmt)->bind(1, source_url);
+  KnownEntries known;
+  for (;;) {
+    auto row = (*stmt)->step();
+    if (!row.ok()) return in_context("reading known entries of " + source_url, row.status());
+    if (!*row) return known;
+    known.emplace((*stmt)->column_text(0), (*stmt)->column_text(1));
+  }
 }
 
 Status Store::record_not_modified(const std::string& source_url, int http_status, Timestamp now) {

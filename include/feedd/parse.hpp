@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "feedd/status.hpp"
@@ -37,6 +38,12 @@ struct Entry {
   std::vector<std::string> categories;  // plain text
   std::vector<Enclosure> enclosures;
   std::string content_hash;  // dedup::content_hash of title + text
+  // Hex XXH3-128 of the entry's element exactly as the document wrote it, together with
+  // everything around it that changes how it reads (the document URL, the feed's link,
+  // the names and attributes of its ancestors: namespaces, xml:base). Equal raw hashes
+  // mean parse_feed reads the entry the same. Empty when there is none to give (JSON
+  // Feed). Not in the parse JSON.
+  std::string raw_hash;
 };
 
 struct FeedMeta {
@@ -60,13 +67,28 @@ struct ParsedFeed {
   FeedMeta feed;
   std::vector<Entry> entries;  // document order
   std::vector<std::string> warnings;
+  // With parse_feed's `known` (below): the identities of the entries left out of
+  // `entries` because `known` has them with the same raw hash, in document order.
+  std::vector<std::string> unchanged_identities;
 };
+
+// What the store has of one source's entries: dedup::entry_identity -> Entry::raw_hash.
+using KnownEntries = std::unordered_map<std::string, std::string>;
 
 // Parses one document. `content_type` is the HTTP Content-Type (its charset takes part in
 // encoding detection), `url` the address it came from (the last base for relative URLs).
 // Errors: Status::not_a_feed (HTML page, empty input, unknown root) or Status::parse.
 Result<ParsedFeed> parse_feed(std::string_view bytes, std::string_view content_type = {},
                               std::string_view url = {});
+
+// The fast path for a document whose entries are mostly known: as parse_feed, except that
+// an entry whose identity (dedup::entry_identity, found from its id, link, title and
+// dates alone) is in `known` with the entry's raw hash is not read any further: its
+// identity goes to `unchanged_identities` instead of an Entry to `entries`. Entries
+// whose identity needs their content hash (no id, link, title or date) are always read.
+// What is left in `entries` is exactly what parse_feed gives for those entries.
+Result<ParsedFeed> parse_feed(std::string_view bytes, std::string_view content_type, std::string_view url,
+                              const KnownEntries& known);
 
 // The JSON document `feedd parse` prints (schema 1), pretty-printed with two spaces.
 std::string to_parse_json(const ParsedFeed& feed);

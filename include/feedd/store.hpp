@@ -142,6 +142,10 @@ class Store {
   // all of it is stored or none, so a stored validator never hides entries never stored.
   Result<ApplyStats> apply_fetch(const FetchedFeed& fetched, Timestamp now);
 
+  // Every entry of the source stored with a raw hash (identity -> Entry::raw_hash), for
+  // parse_feed's `known`: what it leaves out, apply_fetch counts as unchanged.
+  Result<KnownEntries> known_entries(const std::string& source_url);
+
   // A 304 (or unchanged file): only the source's health record moves.
   Status record_not_modified(const std::string& source_url, int http_status, Timestamp now);
   // A failed fetch: only the source's health record moves; its stories are untouched.

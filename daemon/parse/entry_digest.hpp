@@ -1,0 +1,38 @@
+#pragma once
+// Raw entry hashes (Entry::raw_hash) and the known-entry test behind parse_feed's fast
+// path: an entry whose identity the store has with the same raw hash reads the same as
+// when it was stored, so it is left out without reading its HTML.
+
+#include <pugixml.hpp>
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "feedd/parse.hpp"
+#include "parse/field_table.hpp"
+
+namespace feedd::parse {
+
+// What the format parsers need for raw hashes and known entries.
+struct RawEntries {
+  std::string_view text;                // the text pugixml parsed: its node offsets index it
+  const KnownEntries* known = nullptr;  // null: every entry is read
+};
+
+// Entry::raw_hash of the element `entry` of a document pugixml parsed from `text`: XXH3-128
+// of the context (document URL, page base, the name and attributes of every ancestor)
+// and of the bytes from the entry's '<' to the next node after it (or the end of
+// `text`), which hold all of the entry's own markup. "" when pugixml cannot place it.
+std::string raw_entry_hash(pugi::xml_node entry, std::string_view text, const ReadContext& context);
+
+// The identity of `item` when `known` holds it with `raw_hash` (the entry is unchanged),
+// else nullopt. The identity is dedup::entry_identity of the entry parse_feed would
+// give, read from the id, link, title and date rows of `rules` only (capped and made
+// valid UTF-8 as parse_feed does); entries without any of them are never unchanged.
+std::optional<std::string> unchanged_identity(pugi::xml_node item, std::span<const FieldRule<EntryField>> rules,
+                                              const ReadContext& context, std::string_view fallback_id,
+                                              const std::string& raw_hash, const KnownEntries& known);
+
+}  // namespace feedd::parse
