@@ -19,12 +19,12 @@ def main():
     for name in names:
         with open(os.path.join(corpus, name), "rb") as f:
             documents.append(f.read())
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time, as feedd_parse_bench: the machine may be shared
     entries = 0
     for data in documents:
         # feedparser sanitises HTML and resolves relative URLs by default, like parse_feed.
         entries += len(feedparser.parse(data, response_headers={"content-location": "https://bench.example/feed.xml"}).entries)
-    seconds = time.perf_counter() - start
+    seconds = time.process_time() - start
     size = sum(len(d) for d in documents)
     print(json.dumps({"mode": "feedparser", "bytes": size, "entries": entries, "seconds": seconds, "passes": 1,
                       "documents": len(documents), "mb_per_s": size / seconds / 1e6, "entries_per_s": entries / seconds}))

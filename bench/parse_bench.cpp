@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -55,12 +56,20 @@ std::vector<Document> load_corpus(const std::filesystem::path& dir) {
   return corpus;
 }
 
+// CPU time of this process: on a machine shared with other builds, wall time measures
+// the others too (feedparser_bench.py and sfeed in parse.sh are timed the same way).
+double cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
 // Runs `one` over the whole corpus as many times as it takes to fill `min_seconds`
 // (at least once); `one` returns the entries it found.
 template <typename Fn>
 nlohmann::json measure(const char* mode, const std::vector<Document>& corpus, double min_seconds, Fn one) {
   size_t bytes = 0, entries = 0, passes = 0;
-  const auto start = std::chrono::steady_clock::now();
+  const double start = cpu_seconds();
   double seconds = 0;
   do {
     for (const Document& document : corpus) {
@@ -68,7 +77,7 @@ nlohmann::json measure(const char* mode, const std::vector<Document>& corpus, do
       bytes += document.bytes.size();
     }
     ++passes;
-    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    seconds = cpu_seconds() - start;
   } while (seconds < min_seconds);
   return {{"mode", mode},        {"bytes", bytes},   {"entries", entries},
           {"seconds", seconds},  {"passes", passes}, {"mb_per_s", bytes / seconds / 1e6},

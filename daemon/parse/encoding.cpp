@@ -185,13 +185,15 @@ bool is_utf16_or_32(const Codec& codec) {
 std::string decode_windows1252(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size() + bytes.size() / 8);
-  for (char ch : bytes) {
-    const auto b = static_cast<unsigned char>(ch);
-    if (b < 0x80) {
-      out += ch;
-    } else {
-      append_utf8(out, b < 0xA0 ? kWindows1252High[b - 0x80] : b);
-    }
+  for (size_t i = 0; i < bytes.size();) {
+    // Runs of ASCII are copied at once: most of a Western document is ASCII.
+    size_t end = i;
+    while (end < bytes.size() && static_cast<unsigned char>(bytes[end]) < 0x80) ++end;
+    out.append(bytes.data() + i, end - i);
+    if (end >= bytes.size()) break;
+    const auto b = static_cast<unsigned char>(bytes[end]);
+    append_utf8(out, b < 0xA0 ? kWindows1252High[b - 0x80] : b);
+    i = end + 1;
   }
   return out;
 }

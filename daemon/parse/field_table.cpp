@@ -1,6 +1,7 @@
 #include "parse/field_table.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <limits>
 
@@ -28,11 +29,18 @@ template <typename Field>
 std::vector<Candidate> candidates_in(std::span<const pugi::xml_node> containers,
                                      std::span<const FieldRule<Field>> rules) {
   std::vector<Candidate> found;
+  // Resolving a namespace walks the ancestors: only for names some rule has.
+  const auto named = [&](std::string_view local) {
+    for (const auto& rule : rules)
+      if (rule.local_name == local) return true;
+    return local == "group";
+  };
   for (pugi::xml_node container : containers) {
     for (pugi::xml_node child : container.children()) {
       if (child.type() != pugi::node_element) continue;
-      const Ns ns = ns_of(child);
       const std::string_view local = local_name(child.name());
+      if (!named(local)) continue;
+      const Ns ns = ns_of(child);
       for (size_t i = 0; i < rules.size(); ++i)
         if (matches(rules[i], ns, local)) found.push_back({i, child, found.size()});
       // A media:group only groups alternatives of one media object: its children count
@@ -40,8 +48,9 @@ std::vector<Candidate> candidates_in(std::span<const pugi::xml_node> containers,
       if (ns == Ns::kMedia && local == "group")
         for (pugi::xml_node member : child.children()) {
           if (member.type() != pugi::node_element) continue;
-          const Ns member_ns = ns_of(member);
           const std::string_view member_local = local_name(member.name());
+          if (!named(member_local)) continue;
+          const Ns member_ns = ns_of(member);
           for (size_t i = 0; i < rules.size(); ++i)
             if (matches(rules[i], member_ns, member_local)) found.push_back({i, member, found.size()});
         }
@@ -419,8 +428,18 @@ Entry read_entry(pugi::xml_node item, std::span<const FieldRule<EntryField>> rul
   return entry;
 }
 
-Entry read_identity_fields(pugi::xml_node item, std::span<const FieldRule<EntryField>> rules,
+Entry read_identity_fields(pugi::xml_node item, std::span<const FieldRule<EntryField>> all_rules,
                           const ReadContext& context, std::string_view fallback_id) {
+  // Only the identity rows, so that the other children cost one name comparison each.
+  std::array<FieldRule<EntryField>, 32> kept{};
+  size_t count = 0;
+  for (const auto& rule : all_rules) {
+    const EntryField f = rule.field;
+    const bool identity = f == EntryField::kId || f == EntryField::kLink || f == EntryField::kTitle ||
+                          f == EntryField::kPublished || f == EntryField::kUpdated;
+    if (identity && count < kept.size()) kept[count++] = rule;
+  }
+  const std::span<const FieldRule<EntryField>> rules(kept.data(), count);
   const pugi::xml_node containers[] = {item};
   const std::vector<Candidate> found = candidates_in(std::span<const pugi::xml_node>(containers), rules);
   Entry entry;
