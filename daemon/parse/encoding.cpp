@@ -182,6 +182,14 @@ bool is_utf16_or_32(const Codec& codec) {
   return codec.reported.compare(0, 6, "utf-16") == 0 || codec.reported.compare(0, 6, "utf-32") == 0;
 }
 
+// The UTF-8 of each byte from 0x80 on, built once.
+const std::array<std::string, 128> kWindows1252Utf8 = [] {
+  std::array<std::string, 128> table;
+  for (unsigned b = 0x80; b <= 0xFF; ++b)
+    append_utf8(table[b - 0x80], b < 0xA0 ? kWindows1252High[b - 0x80] : static_cast<char32_t>(b));
+  return table;
+}();
+
 std::string decode_windows1252(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size() + bytes.size() / 8);
@@ -191,8 +199,7 @@ std::string decode_windows1252(std::string_view bytes) {
     while (end < bytes.size() && static_cast<unsigned char>(bytes[end]) < 0x80) ++end;
     out.append(bytes.data() + i, end - i);
     if (end >= bytes.size()) break;
-    const auto b = static_cast<unsigned char>(bytes[end]);
-    append_utf8(out, b < 0xA0 ? kWindows1252High[b - 0x80] : b);
+    out += kWindows1252Utf8[static_cast<unsigned char>(bytes[end]) - 0x80];
     i = end + 1;
   }
   return out;

@@ -84,13 +84,17 @@ size_t next_interesting(std::string_view xml, size_t j) {
 #ifdef __SSE2__
   const __m128i amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'), top_control = _mm_set1_epi8(0x1F);
   const __m128i tab = _mm_set1_epi8('\t'), lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
-  while (j + 16 <= xml.size()) {
+  const __m128i bang = _mm_set1_epi8('!'), question = _mm_set1_epi8('?');
+  while (j + 17 <= xml.size()) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(xml.data() + j));
+    const __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(xml.data() + j + 1));
     const __m128i control = _mm_andnot_si128(
         _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(v, lf)), _mm_cmpeq_epi8(v, cr)),
         _mm_cmpeq_epi8(_mm_max_epu8(v, top_control), top_control));
-    const int mask =
-        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, amp), _mm_cmpeq_epi8(v, lt)), control));
+    // Only "<!" and "<?" can open a section; an ordinary tag is copied like text.
+    const __m128i section = _mm_and_si128(_mm_cmpeq_epi8(v, lt),
+                                          _mm_or_si128(_mm_cmpeq_epi8(next, bang), _mm_cmpeq_epi8(next, question)));
+    const int mask = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, amp), section), control));
     if (mask != 0) return j + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
     j += 16;
   }

@@ -35,7 +35,8 @@ std::optional<std::string> finished(std::optional<std::string> text) {
 
 }  // namespace
 
-std::string raw_entry_hash(pugi::xml_node entry, std::string_view text, const ReadContext& context) {
+std::string raw_entry_hash(pugi::xml_node entry, const RawEntries& raw, const ReadContext& context) {
+  const std::string_view text = raw.text;
   if (text.empty()) return {};
   const std::ptrdiff_t begin = start_of(entry);
   if (begin < 0 || static_cast<size_t>(begin) >= text.size() || text[static_cast<size_t>(begin)] != '<') return {};
@@ -46,19 +47,28 @@ std::string raw_entry_hash(pugi::xml_node entry, std::string_view text, const Re
   if (end < begin || static_cast<size_t>(end) > text.size()) return {};
 
   XXH3_state_t state;
-  XXH3_128bits_reset(&state);
-  // Changed whenever a change to feedd's parser makes it read the same bytes differently,
-  // so that no entry stored before is taken as unchanged by what it never read.
-  add(state, "feedd raw entry hash 1");
-  add(state, context.document_url);
-  add(state, context.page_base);
-  for (pugi::xml_node n = entry.parent(); n && n.type() == pugi::node_element; n = n.parent()) {
-    add(state, n.name());
-    for (pugi::xml_attribute attr : n.attributes()) {
-      add(state, attr.name());
-      add(state, attr.value());
+  if (raw.context_parent != entry.parent() || raw.context_page_base != context.page_base) {
+    XXH3_128bits_reset(&state);
+    // Changed whenever a change to feedd's parser makes it read the same bytes
+    // differently, so that no entry stored before is taken as unchanged by what it never
+    // read. The document URL is the base of xml:base; the page base that of the rest.
+    add(state, "feedd raw entry hash 1");
+    add(state, context.document_url);
+    add(state, context.page_base);
+    for (pugi::xml_node n = entry.parent(); n && n.type() == pugi::node_element; n = n.parent()) {
+      add(state, n.name());
+      for (pugi::xml_attribute attr : n.attributes()) {
+        add(state, attr.name());
+        add(state, attr.value());
+      }
     }
+    XXH128_canonicalFromHash(reinterpret_cast<XXH128_canonical_t*>(raw.context_digest.data()),
+                             XXH3_128bits_digest(&state));
+    raw.context_parent = entry.parent();
+    raw.context_page_base = context.page_base;
   }
+  XXH3_128bits_reset(&state);
+  XXH3_128bits_update(&state, raw.context_digest.data(), raw.context_digest.size());
   add(state, text.substr(static_cast<size_t>(begin), static_cast<size_t>(end - begin)));
   const XXH128_hash_t hash = XXH3_128bits_digest(&state);
 

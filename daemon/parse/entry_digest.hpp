@@ -5,6 +5,7 @@
 
 #include <pugixml.hpp>
 
+#include <array>
 #include <optional>
 #include <span>
 #include <string>
@@ -19,13 +20,17 @@ namespace feedd::parse {
 struct RawEntries {
   std::string_view text;                // the text pugixml parsed: its node offsets index it
   const KnownEntries* known = nullptr;  // null: every entry is read
+  // The hash of the context of the last parent seen (entries share their parent).
+  mutable pugi::xml_node context_parent{};
+  mutable std::string context_page_base{};
+  mutable std::array<unsigned char, 16> context_digest{};
 };
 
 // Entry::raw_hash of the element `entry` of a document pugixml parsed from `text`: XXH3-128
 // of the context (document URL, page base, the name and attributes of every ancestor)
 // and of the bytes from the entry's '<' to the next node after it (or the end of
 // `text`), which hold all of the entry's own markup. "" when pugixml cannot place it.
-std::string raw_entry_hash(pugi::xml_node entry, std::string_view text, const ReadContext& context);
+std::string raw_entry_hash(pugi::xml_node entry, const RawEntries& raw, const ReadContext& context);
 
 // The identity of `item` when `known` holds it with `raw_hash` (the entry is unchanged),
 // else nullopt. The identity is dedup::entry_identity of the entry parse_feed would

@@ -36,11 +36,25 @@ std::vector<Candidate> candidates_in(std::span<const pugi::xml_node> containers,
     return local == "group";
   };
   for (pugi::xml_node container : containers) {
+    // A child that declares no namespace of its own resolves its prefix through the
+    // container alone: once per prefix, not once per child.
+    std::array<std::pair<std::string_view, Ns>, 8> resolved{};
+    size_t resolved_count = 0;
+    const auto namespace_of = [&](pugi::xml_node child, std::string_view name) {
+      for (pugi::xml_attribute attr : child.attributes())
+        if (std::string_view(attr.name()).substr(0, 5) == "xmlns") return ns_of(child);
+      const std::string_view prefix = name.substr(0, name.size() - local_name(name).size());
+      for (size_t k = 0; k < resolved_count; ++k)
+        if (resolved[k].first == prefix) return resolved[k].second;
+      const Ns ns = ns_of(child);
+      if (resolved_count < resolved.size()) resolved[resolved_count++] = {prefix, ns};
+      return ns;
+    };
     for (pugi::xml_node child : container.children()) {
       if (child.type() != pugi::node_element) continue;
       const std::string_view local = local_name(child.name());
       if (!named(local)) continue;
-      const Ns ns = ns_of(child);
+      const Ns ns = namespace_of(child, child.name());
       for (size_t i = 0; i < rules.size(); ++i)
         if (matches(rules[i], ns, local)) found.push_back({i, child, found.size()});
       // A media:group only groups alternatives of one media object: its children count

@@ -105,7 +105,7 @@ void parse_rss(pugi::xml_node root, std::string_view url, const RawEntries& raw,
         context.label = "entry " + std::to_string(feed.entries.size() + feed.unchanged_identities.size() + 1);
         // RSS 1.0 names each item by its rdf:about, its only identifier.
         const std::string_view about = attribute_by_local_name(item, "about").value();
-        std::string raw_hash = raw_entry_hash(item, raw.text, context);
+        std::string raw_hash = raw_entry_hash(item, raw, context);
         std::optional<std::string> unchanged;
         if (raw.known) unchanged = unchanged_identity(item, kItemRules, context, about, raw_hash, *raw.known);
         if (unchanged) {
