@@ -10,6 +10,7 @@
 #include "dedup/sha256.hpp"
 #include "feedd/dedup.hpp"
 #include "feedd/sanitize.hpp"
+#include "parse/simple_html.hpp"
 
 namespace feedd::dedup {
 
@@ -116,6 +117,14 @@ std::string normalise_text(std::string_view text) {
       if (pending_space) out.push_back(' ');
       pending_space = false;
       out.push_back(static_cast<char>(byte >= 'A' && byte <= 'Z' ? byte + 32 : byte == '`' ? '\'' : byte));
+      // The rest of a word that needs no folding is copied at once.
+      const std::size_t start = i;
+      while (i < text.size()) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c <= ' ' || c >= 0x7F || (c >= 'A' && c <= 'Z') || c == '`') break;
+        ++i;
+      }
+      out.append(text.data() + start, i - start);
       continue;
     }
     char32_t cp = next_code_point(text, i);
@@ -144,7 +153,12 @@ std::string content_hash(std::string_view title, std::string_view body_html) {
   // would eat a literal "<" in it.
   std::string material = normalise_text(title);
   material.push_back('\x1f');
-  material += normalise_text(html_to_text(body_html));
+  // Plain markup is stripped without libxml2 and without collapsing white space first:
+  // normalise_text folds every space html_to_text's collapsing would, and more.
+  if (std::string text; body_html.size() < (1 << 20) && parse::strip_simple_html(body_html, text))
+    material += normalise_text(text);
+  else
+    material += normalise_text(html_to_text(body_html));
   return sha256_hex(material);
 }
 

@@ -1,5 +1,6 @@
 #include "parse/xml_helpers.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "parse/url_resolver.hpp"
@@ -8,12 +9,15 @@ namespace feedd::parse {
 namespace {
 
 void append_escaped(std::string& out, std::string_view text, bool in_attribute) {
-  for (char c : text) {
-    if (c == '&') out += "&amp;";
-    else if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '"' && in_attribute) out += "&quot;";
-    else out += c;
+  const std::string_view special = in_attribute ? std::string_view("&<>\"") : std::string_view("&<>");
+  // Text between the characters to escape is appended a run at a time.
+  for (size_t i = 0; i < text.size();) {
+    const size_t at = std::min(text.find_first_of(special, i), text.size());
+    out.append(text.data() + i, at - i);
+    if (at == text.size()) break;
+    const char c = text[at];
+    out += c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : "&quot;";
+    i = at + 1;
   }
 }
 
