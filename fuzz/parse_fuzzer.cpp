@@ -1,6 +1,8 @@
 // The parse entry point on arbitrary bytes: parse_feed, the JSON `feedd parse` prints,
 // and the fast path, which must agree with parse_feed on every key (the store compares
-// hashes from both). The first byte picks a Content-Type so that charset labels are
+// hashes from both), and the known-entry path: with every entry known by its raw hash,
+// parse_feed leaves out exactly those whose identity it can tell without the content
+// hash, and reads the others as parse_feed does. The first byte picks a Content-Type so that charset labels are
 // fuzzed too. Any crash, leak, sanitizer report or broken promise aborts.
 #include <cstddef>
 #include <cstdint>
@@ -8,6 +10,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "feedd/dedup.hpp"
 #include "feedd/parse.hpp"
 #include "parse/text.hpp"
 
@@ -48,5 +51,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (key.id != entry.id || key.link != entry.link || key.title != entry.title) fail("identity fields differ");
     if (key.published != entry.published || key.updated != entry.updated) fail("dates differ");
   }
+
+  feedd::KnownEntries known;
+  for (const feedd::Entry& entry : parsed->entries)
+    if (!entry.raw_hash.empty()) known.emplace(feedd::dedup::entry_identity(entry), entry.raw_hash);
+  const auto fast = feedd::parse_feed(bytes, content_type, url, known);
+  if (!fast.ok()) fail("parse_feed with known entries fails where parse_feed does not");
+  std::size_t read = 0, unchanged = 0;
+  for (const feedd::Entry& entry : parsed->entries) {
+    const bool needs_content = !entry.id && !entry.link && !entry.title && !entry.published && !entry.updated;
+    const auto it = known.find(feedd::dedup::entry_identity(entry));
+    if (!needs_content && it != known.end() && it->second == entry.raw_hash) {
+      if (unchanged >= fast->unchanged_identities.size() || fast->unchanged_identities[unchanged] != it->first)
+        fail("a known entry was not left out as unchanged");
+      ++unchanged;
+    } else {
+      if (read >= fast->entries.size() || fast->entries[read].content_hash != entry.content_hash)
+        fail("an entry read with known entries differs from parse_feed's");
+      ++read;
+    }
+  }
+  if (read != fast->entries.size() || unchanged != fast->unchanged_identities.size())
+    fail("parse_feed with known entries left out or read other entries");
   return 0;
 }
