@@ -8,6 +8,7 @@
 #   a count is N feeds of 30 entries, or N:E for N feeds of E entries (the scaling line:
 #   bench/fetch.sh build/feedd 2000 10000 100000:5 keeps the 100,000-feed corpus ~1 GB)
 #   NEWSBOAT_AT=2000   run newsboat and curl only at this count ("" to skip newsboat)
+#   NEWSBOAT_WARM=1    also newsboat's second reload (0 to skip it: ten minutes at 2,000)
 #   CONCURRENCY=64     fetches in flight for feedd, newsboat and curl alike
 # Needs the Debian packages nginx, newsboat, curl and python3 (scripts/setup.sh lists them).
 set -euo pipefail
@@ -111,6 +112,14 @@ for spec in "${counts[@]}"; do
     measure newsboat -x reload -u "$urls" -c "$nb/cache.db" -C "$nb/config"
     nb_cold=$wall
     printf '%-8s %-22s %8s %8s %8s %10s %10s %6s\n' "$n" "newsboat cold" "$wall" "$cpu" "$rss_mb" "$(rate "$n" "$wall")" "-" "$(load)"
+    nb_warm=""
+    if [ "${NEWSBOAT_WARM:-1}" != 1 ]; then
+      echo "ratios at $n feeds: cold feedd/newsboat feeds/s = $(ratio "$nb_cold" "$cold_wall")x (target >= 10)," \
+           "warm feedd/curl wall = $(ratio "$warm_wall" "$curl_wall")x (target <= 5); newsboat warm skipped"
+      stop_nginx
+      rm -rf "$root" "$work/public-$n" "$work"/feedd-"$n".db*
+      continue
+    fi
     measure newsboat -x reload -u "$urls" -c "$nb/cache.db" -C "$nb/config"
     nb_warm=$wall
     printf '%-8s %-22s %8s %8s %8s %10s %10s %6s\n' "$n" "newsboat warm" "$wall" "$cpu" "$rss_mb" "$(rate "$n" "$wall")" "-" "$(load)"
