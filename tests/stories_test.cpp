@@ -161,6 +161,33 @@ TEST_CASE("A near copy with a changed byline and a credit line joins the story, 
             .unchanged == 1);
 }
 
+TEST_CASE("Near-duplicate prints made ahead (off the store thread) merge and index as the store's own",
+          "[store][stories]") {
+  test::TempDir dir;
+  auto store = open_store(dir / "feedd.db");
+  const std::string original = article_paragraphs();
+  const std::string title = "City council approves repairs to the old harbour bridge";
+  const std::string copy = original + "<p>Source: Agency Wire</p>";
+  auto printed = [](FetchedFeed feed) {
+    for (const Entry& e : feed.feed.entries) feed.near_prints.push_back(dedup::near_print(e));
+    return feed;
+  };
+  // The origin indexed from its print made ahead; the first copy looked up with its own;
+  // the second copy without prints (the store makes them): both join the origin.
+  apply(*store, printed(fetched(kWorld, {entry("w1", title, original)})), kT0);
+  CHECK(apply(*store, printed(fetched(kWire, {entry("x1", title, copy)})), kT0 + 1h).near_copies == 1);
+  CHECK(apply(*store, fetched(kBlog, {entry("b1", title, copy + "<p>Shared by the blog</p>")}), kT0 + 2h)
+            .near_copies == 1);
+  // Prints that do not match the entries one for one are not used (nor trusted).
+  FetchedFeed odd = fetched(kBlog, {entry("b2", "Another story", "<p>Nothing like the bridge at all.</p>")});
+  odd.near_prints.push_back(dedup::near_print(entry("w1", title, original)));
+  odd.near_prints.push_back(dedup::near_print(entry("w1", title, original)));
+  CHECK(apply(*store, odd, kT0 + 3h).new_stories == 1);
+  const auto stories = all(*store);
+  REQUIRE(stories.size() == 2);
+  CHECK(stories[1].sources.size() == 3);
+}
+
 TEST_CASE("Near copies stay apart when the option is off or when they are further apart than the window",
           "[store][stories]") {
   test::TempDir dir;

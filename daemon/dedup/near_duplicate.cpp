@@ -23,7 +23,7 @@ namespace {
 // Shingles of three words: long enough that shared boilerplate phrases of different
 // stories are rare, short enough that one changed word spoils only three of them.
 constexpr std::size_t kShingleWords = 3;
-constexpr std::size_t kBands = 16;
+constexpr std::size_t kBands = kBandKeys;
 constexpr std::size_t kRowsPerBand = 4;
 constexpr std::size_t kHashes = kBands * kRowsPerBand;
 
@@ -50,12 +50,17 @@ std::uint64_t mix(std::uint64_t x) {
 // Words of the normalised text: runs of letters and digits (every non-ASCII byte counts
 // as a letter, so non-Latin scripts keep their words). Punctuation separates words, so a
 // re-punctuated copy keeps its shingles.
+// (ASCII tested by hand: std::isalnum is a call per byte that asks the locale.)
+bool is_word_byte(unsigned char c) {
+  return c >= 0x80 || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
 std::vector<std::string_view> words(std::string_view text) {
   std::vector<std::string_view> out;
+  out.reserve(text.size() / 6);
   std::size_t start = std::string_view::npos;
   for (std::size_t i = 0; i <= text.size(); ++i) {
-    const bool word_char =
-        i < text.size() && (static_cast<unsigned char>(text[i]) >= 0x80 || std::isalnum(static_cast<unsigned char>(text[i])));
+    const bool word_char = i < text.size() && is_word_byte(static_cast<unsigned char>(text[i]));
     if (word_char && start == std::string_view::npos) start = i;
     if (!word_char && start != std::string_view::npos) {
       out.push_back(text.substr(start, i - start));
@@ -91,12 +96,17 @@ std::vector<std::uint64_t> shingles(std::string_view title, std::string_view bod
 std::vector<std::int64_t> lsh_band_keys(const std::vector<std::uint64_t>& shingle_set) {
   std::vector<std::int64_t> keys;
   if (shingle_set.size() < kMinShingles) return keys;
+  // The h-th permutation is mix(shingle ^ mix(h + 1)); the seeds are the same for every
+  // shingle, so they are computed once, not once per shingle (half the mixing).
+  static const std::array<std::uint64_t, kHashes> seeds = [] {
+    std::array<std::uint64_t, kHashes> out{};
+    for (std::size_t h = 0; h < kHashes; ++h) out[h] = mix(h + 1);
+    return out;
+  }();
   std::array<std::uint64_t, kHashes> minimum;
   minimum.fill(UINT64_MAX);
   for (std::uint64_t shingle : shingle_set) {
-    for (std::size_t h = 0; h < kHashes; ++h) {
-      minimum[h] = std::min(minimum[h], mix(shingle ^ mix(h + 1)));
-    }
+    for (std::size_t h = 0; h < kHashes; ++h) minimum[h] = std::min(minimum[h], mix(shingle ^ seeds[h]));
   }
   keys.reserve(kBands);
   for (std::size_t band = 0; band < kBands; ++band) {
@@ -105,6 +115,13 @@ std::vector<std::int64_t> lsh_band_keys(const std::vector<std::uint64_t>& shingl
     keys.push_back(static_cast<std::int64_t>(key));
   }
   return keys;
+}
+
+NearPrint near_print(const Entry& entry) {
+  NearPrint print;
+  print.shingles = shingles(entry.title.value_or(""), entry.content ? *entry.content : entry.summary.value_or(""));
+  print.band_keys = lsh_band_keys(print.shingles);
+  return print;
 }
 
 Similarity similarity(const std::vector<std::uint64_t>& a, const std::vector<std::uint64_t>& b) {

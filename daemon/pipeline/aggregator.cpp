@@ -15,6 +15,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <spdlog/spdlog.h>
 
+#include "feedd/dedup.hpp"
 #include "feedd/fetch.hpp"
 #include "feedd/metrics.hpp"
 #include "feedd/opml.hpp"
@@ -120,7 +121,12 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
   // change, so a scrape is a cache lookup and never waits for the store.
   ServiceMetrics metrics;
   std::map<std::string, int> consecutive_failures;  // io thread; seeded from the store
+  // Only while serving: nobody else reads /metrics or "/", and both walk every source
+  // (`feedd once` of 10,000 sources would walk them after each of its 10,000 fetches).
   void publish_metrics();
+  // Once for a burst of outcomes (a group commit reports many at once).
+  void publish_metrics_soon();
+  bool metrics_posted = false;
   void publish_opml();  // /opml: the configured sources, again after a reload
   // /healthz: whether the store's last write succeeded (store thread only); a change is
   // posted to the io thread's cache, so a full or read-only database shows as 503.
@@ -222,7 +228,11 @@ Status Aggregator::serve_http() {
   if (impl_->config.daemon.listen.empty()) return Status::ok();
   Status s = impl_->http.listen(impl_->config.daemon.listen);
   impl_->serving = s.is_ok();
-  if (impl_->serving) spdlog::info("serving the unified feed on http://{}/feed.atom", impl_->config.daemon.listen);
+  if (impl_->serving) {
+    spdlog::info("serving the unified feed on http://{}/feed.atom", impl_->config.daemon.listen);
+    impl_->publish_metrics();
+    impl_->refresh_status_page();
+  }
   return s;
 }
 
@@ -576,8 +586,14 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
   }
   std::shared_ptr<const pipeline::EntryFilter> filter = filters.at(url);
   std::shared_ptr<const pipeline::EntryFilter> everywhere = std::atomic_load(&output_filter);
-  auto parse = [weak, url, result = std::move(result), now, report, filter, everywhere, hints,
-                body_hash](const KnownEntries& known) mutable {
+  // A source never stored before (every source of a cold pass) brings only new entries:
+  // their near-duplicate prints are made here on the parse pool, not on the one store
+  // thread. Later fetches bring mostly known entries; the store prints the new ones.
+  const auto state = http_states.find(url);
+  const bool first_fetch = state == http_states.end() || !state->second.body_hash;
+  const bool print_ahead = config.output.near_duplicates && first_fetch;
+  auto parse = [weak, url, result = std::move(result), now, report, filter, everywhere, hints, body_hash,
+                print_ahead](const KnownEntries& known) mutable {
     auto parsed =
         parse_feed(result.body, result.content_type, result.final_url.empty() ? url : result.final_url, known);
     auto self = weak.lock();
@@ -610,6 +626,14 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
       auto& entries = fetched->feed.entries;
       std::erase_if(entries, [&filter](const Entry& e) { return !filter->keeps(e); });
     }
+    if (print_ahead) {
+      fetched->near_prints.reserve(fetched->feed.entries.size());
+      for (const Entry& entry : fetched->feed.entries) fetched->near_prints.push_back(dedup::near_print(entry));
+    }
+    if (print_ahead) {
+      fetched->near_prints.reserve(fetched->feed.entries.size());
+      for (const Entry& entry : fetched->feed.entries) fetched->near_prints.push_back(dedup::near_print(entry));
+    }
     asio::post(self->store_thread, [weak, fetched, now, report, hints, body_hash] {
       auto self = weak.lock();
       if (!self) return;
@@ -627,6 +651,11 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
       report(std::move(outcome));
     });
   };
+  // A first fetch has nothing stored to leave out: no hop through the busy store thread.
+  if (first_fetch) {
+    asio::post(parse_pool, [parse = std::move(parse)]() mutable { parse(KnownEntries()); });
+    return;
+  }
   // The store's entries of this source first (a lookup on the store thread), so that the
   // parse leaves out the entries it has as they are: an unchanged entry costs a lookup,
   // not a parse of its HTML.
@@ -704,7 +733,7 @@ void Aggregator::Impl::on_outcome(const std::string& url, const SourceOutcome& o
     }
     arm_poll_timer();
   }
-  publish_metrics();
+  publish_metrics_soon();
   status_page_soon();
   if (in_flight == 0 && on_idle) {
     auto finish = std::move(on_idle);
@@ -760,7 +789,19 @@ void Aggregator::Impl::note_store_write(const Status& status) {
 }
 
 // Cheap enough to run after every fetch: a few counters, one stat() per file.
+void Aggregator::Impl::publish_metrics_soon() {
+  if (metrics_posted || !serving) return;
+  metrics_posted = true;
+  asio::post(io, [weak = weak_from_this()] {
+    auto self = weak.lock();
+    if (!self) return;
+    self->metrics_posted = false;
+    self->publish_metrics();
+  });
+}
+
 void Aggregator::Impl::publish_metrics() {
+  if (!serving) return;
   metrics.in_flight = in_flight;
   metrics.sources_ok = metrics.sources_failing = metrics.sources_gone = metrics.sources_disabled = 0;
   for (const auto& [url, source] : sources) {
@@ -835,7 +876,7 @@ bool Aggregator::Impl::open_page_store() {
 }
 
 void Aggregator::Impl::status_page_soon() {
-  if (status_page_armed || stopping) return;
+  if (status_page_armed || stopping || !serving) return;
   status_page_armed = true;
   status_page_timer.expires_after(kStatusPagePause);
   status_page_timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
@@ -847,6 +888,7 @@ void Aggregator::Impl::status_page_soon() {
 }
 
 void Aggregator::Impl::refresh_status_page() {
+  if (!serving) return;
   asio::post(page_thread, [weak = weak_from_this(), config = config, now = clock()] {
     auto self = weak.lock();
     if (!self || !self->open_page_store()) return;

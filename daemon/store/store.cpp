@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdio>
 #include <limits>
+#include <mutex>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -29,6 +30,9 @@ using db::Transaction;
 // How long a statement waits for another connection's write lock before giving up
 // with SQLITE_BUSY. Readers never wait in WAL mode; this covers two writers.
 constexpr int kBusyTimeoutMs = 5000;
+
+// The page cache of each connection, in KiB (PRAGMA cache_size takes -KiB).
+constexpr int kCacheKiB = 32 * 1024;
 
 constexpr std::string_view kStoryUidPrefix = "urn:feedd:story:";
 
@@ -168,6 +172,23 @@ std::string ints_json(const std::vector<Int>& values) {
   return json + "]";
 }
 
+// "(?2, ?1), (?3, ?1), ...": one row per band key, the story id in ?1.
+const std::string kInsertBandsSql = [] {
+  std::string sql = "INSERT INTO story_bands(band_key, story_id) VALUES ";
+  for (std::size_t i = 0; i < dedup::kBandKeys; ++i) sql += (i ? ", (?" : "(?") + std::to_string(i + 2) + ", ?1)";
+  return sql;
+}();
+
+// The stories (first seen since ?1) sharing a band key with ?2 ... ?17. The ids first,
+// then the texts: DISTINCT over the texts themselves would sort whole stories.
+const std::string kNearCandidatesSql = [] {
+  std::string sql =
+      "SELECT s.id, s.title, COALESCE(s.content, s.summary, '') FROM stories s"
+      " WHERE s.id IN (SELECT story_id FROM story_bands WHERE band_key IN (";
+  for (std::size_t i = 0; i < dedup::kBandKeys; ++i) sql += (i ? ", ?" : "?") + std::to_string(i + 2);
+  return sql + ")) AND s.first_seen >= ?1";
+}();
+
 }  // namespace
 
 struct Store::Impl {
@@ -186,7 +207,7 @@ struct Store::Impl {
   Result<std::optional<std::pair<std::int64_t, double>>> near_duplicate_of(const std::vector<std::int64_t>& keys,
                                                                             const std::vector<std::uint64_t>& shingles,
                                                                             Timestamp now);
-  Status store_band_keys(std::int64_t story_id, const std::vector<std::int64_t>& keys);
+  Status store_band_keys(std::int64_t story_id, const std::vector<std::int64_t>& keys, bool replace);
   Status vacuum();
   Result<std::int64_t> record_fetched_source(const FetchedFeed& fetched, Timestamp now);
   Result<std::optional<StoredEntry>> stored_entry(std::int64_t source_id, const std::string& identity);
@@ -200,7 +221,7 @@ struct Store::Impl {
                        const Entry& entry);
   Status note_raw_hash(std::int64_t source_id, const std::string& identity, const Entry& entry);
   Status apply_entry(std::int64_t source_id, const std::string& source_url, const std::string& identity,
-                     const Entry& entry, Timestamp now, ApplyStats& stats);
+                     const Entry& entry, const dedup::NearPrint* print, Timestamp now, ApplyStats& stats);
   Status attach_sources(std::vector<Story>& stories);
 };
 
@@ -232,7 +253,13 @@ Status Store::Impl::configure() {
   }
   // Statement journals and transient sort indexes stay in memory: on disk (/var/tmp) they
   // cost a million small writes on a cold pass of 500 feeds (bench/fetch.sh).
-  return db::exec(db.get(), "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY");
+  // A page cache of kCacheKiB instead of SQLite's 2 MB: a cold pass inserts into indexes
+  // keyed by hashes (band keys, content hashes, uids), every insert a random page; with
+  // 2 MB most of them were read back from the file and dirty pages spilled to the log
+  // before the commit. The cache only fills as pages are used.
+  const std::string pragmas = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;"
+                              " PRAGMA cache_size = -" + std::to_string(kCacheKiB);
+  return db::exec(db.get(), pragmas.c_str());
 }
 
 Result<std::int64_t> Store::Impl::record_fetched_source(const FetchedFeed& fetched, Timestamp now) {
@@ -366,12 +393,11 @@ Result<std::optional<std::pair<std::int64_t, double>>> Store::Impl::near_duplica
   using Found = std::optional<std::pair<std::int64_t, double>>;
   if (keys.empty()) return Found();
   // The band index gives the few stories sharing a band; only they are compared exactly.
-  auto stmt = statements.get(
-      "SELECT DISTINCT s.id, s.title, COALESCE(s.content, s.summary, '') FROM story_bands b"
-      " JOIN stories s ON s.id = b.story_id"
-      " WHERE b.band_key IN (SELECT value FROM json_each(?1)) AND s.first_seen >= ?2");
+  if (keys.size() != dedup::kBandKeys) return Status::invalid_argument("near-duplicate lookup: unexpected number of band keys");
+  auto stmt = statements.get(kNearCandidatesSql);
   if (!stmt.ok()) return stmt.status();
-  (*stmt)->bind(1, ints_json(keys)).bind(2, now - near_window);
+  (*stmt)->bind(1, now - near_window);
+  for (std::size_t i = 0; i < keys.size(); ++i) (*stmt)->bind(static_cast<int>(i) + 2, keys[i]);
   Found best;
   for (;;) {
     auto row = (*stmt)->step();
@@ -385,10 +411,22 @@ Result<std::optional<std::pair<std::int64_t, double>>> Store::Impl::near_duplica
   return best;
 }
 
-Status Store::Impl::store_band_keys(std::int64_t story_id, const std::vector<std::int64_t>& keys) {
-  auto clear = statements.get("DELETE FROM story_bands WHERE story_id = ?1");
-  if (!clear.ok()) return clear.status();
-  if (Status s = (*clear)->bind(1, story_id).run(); !s.is_ok()) return s;
+Status Store::Impl::store_band_keys(std::int64_t story_id, const std::vector<std::int64_t>& keys, bool replace) {
+  if (replace) {
+    auto clear = statements.get("DELETE FROM story_bands WHERE story_id = ?1");
+    if (!clear.ok()) return clear.status();
+    if (Status s = (*clear)->bind(1, story_id).run(); !s.is_ok()) return s;
+  }
+  if (keys.empty()) return Status::ok();
+  // One statement of kBandKeys rows (every text long enough to judge has that many keys):
+  // bound integers, no JSON to write and read back.
+  if (keys.size() == dedup::kBandKeys) {
+    auto insert = statements.get(kInsertBandsSql);
+    if (!insert.ok()) return insert.status();
+    (*insert)->bind(1, story_id);
+    for (std::size_t i = 0; i < keys.size(); ++i) (*insert)->bind(static_cast<int>(i) + 2, keys[i]);
+    return (*insert)->run();
+  }
   auto insert = statements.get(
       "INSERT INTO story_bands(band_key, story_id) SELECT value, ?2 FROM json_each(?1)");
   if (!insert.ok()) return insert.status();
@@ -420,7 +458,7 @@ Status Store::Impl::note_raw_hash(std::int64_t source_id, const std::string& ide
 }
 
 Status Store::Impl::apply_entry(std::int64_t source_id, const std::string& source_url, const std::string& identity,
-                                const Entry& entry, Timestamp now, ApplyStats& stats) {
+                                const Entry& entry, const dedup::NearPrint* print, Timestamp now, ApplyStats& stats) {
   auto stored = stored_entry(source_id, identity);
   if (!stored.ok()) return stored.status();
   auto owner = story_with_hash(entry.content_hash);
@@ -447,12 +485,15 @@ Status Store::Impl::apply_entry(std::int64_t source_id, const std::string& sourc
       ++stats.unchanged;
       return note_raw_hash(source_id, identity, entry);
     case dedup::Decision::kNewStory: {
-      std::vector<std::uint64_t> shingles;
-      std::vector<std::int64_t> keys;
+      dedup::NearPrint computed;
+      if (near_duplicates && !print) {
+        computed = dedup::near_print(entry);
+        print = &computed;
+      }
+      const std::vector<std::int64_t> no_keys;
+      const std::vector<std::int64_t>& keys = near_duplicates ? print->band_keys : no_keys;
       if (near_duplicates) {
-        shingles = dedup::shingles(entry.title.value_or(""), entry.content ? *entry.content : entry.summary.value_or(""));
-        keys = dedup::lsh_band_keys(shingles);
-        auto similar = near_duplicate_of(keys, shingles, now);
+        auto similar = near_duplicate_of(keys, print->shingles, now);
         if (!similar.ok()) return similar.status();
         if (*similar) {
           ++stats.new_copies;
@@ -465,7 +506,7 @@ Status Store::Impl::apply_entry(std::int64_t source_id, const std::string& sourc
       if (!story_id.ok()) return story_id.status();
       ++stats.new_stories;
       if (!keys.empty()) {
-        if (Status s = store_band_keys(*story_id, keys); !s.is_ok()) return s;
+        if (Status s = store_band_keys(*story_id, keys, /*replace=*/false); !s.is_ok()) return s;
       }
       return insert_entry(source_id, identity, *story_id, entry, now);
     }
@@ -498,9 +539,8 @@ Status Store::Impl::apply_entry(std::int64_t source_id, const std::string& sourc
   if (!status.is_ok()) return status;
   ++stats.changed;
   if (near_duplicates) {
-    const auto keys = dedup::lsh_band_keys(
-        dedup::shingles(entry.title.value_or(""), entry.content ? *entry.content : entry.summary.value_or("")));
-    if (Status s = store_band_keys((*stored)->story_id, keys); !s.is_ok()) return s;
+    const auto keys = print ? print->band_keys : dedup::near_print(entry).band_keys;
+    if (Status s = store_band_keys((*stored)->story_id, keys, /*replace=*/true); !s.is_ok()) return s;
   }
   return repoint_entry(source_id, identity, (*stored)->story_id, entry);
 }
@@ -524,6 +564,10 @@ Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
 
 Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& file) {
+  // SQLite's memory statistics (which feedd never reads) take a global mutex on every
+  // allocation. Only possible before SQLite initialises; later it is refused, harmlessly.
+  static std::once_flag no_memory_statistics;
+  std::call_once(no_memory_statistics, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* raw = nullptr;
   // NOMUTEX: a Store is used by one thread at a time (see store.hpp), so SQLite's
   // per-connection mutex would only cost.
@@ -577,10 +621,14 @@ Result<ApplyStats> Store::apply_fetch(const FetchedFeed& fetched, Timestamp now)
   std::unordered_set<std::string> seen(fetched.feed.unchanged_identities.begin(),
                                        fetched.feed.unchanged_identities.end());
   stats.unchanged += static_cast<int>(seen.size());
-  for (const Entry& entry : fetched.feed.entries) {
+  const auto& entries = fetched.feed.entries;
+  const bool printed = fetched.near_prints.size() == entries.size();
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const Entry& entry = entries[i];
     std::string identity = dedup::entry_identity(entry);
     if (!seen.insert(identity).second) continue;
-    Status status = impl_->apply_entry(*source_id, fetched.source_url, identity, entry, now, stats);
+    Status status = impl_->apply_entry(*source_id, fetched.source_url, identity, entry,
+                                       printed ? &fetched.near_prints[i] : nullptr, now, stats);
     if (!status.is_ok()) return in_context(doing, status);
   }
   Status status = txn->commit();

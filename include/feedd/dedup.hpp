@@ -56,6 +56,16 @@ std::vector<std::uint64_t> shingles(std::string_view title, std::string_view bod
 // lookup of the keys. Empty for texts too short to judge (under 12 shingles): those are
 // never merged as near duplicates.
 std::vector<std::int64_t> lsh_band_keys(const std::vector<std::uint64_t>& shingle_set);
+inline constexpr std::size_t kBandKeys = 16;  // the size of every non-empty lsh_band_keys
+
+// Both of the above for one entry (its title, and its content, else its summary): what
+// the store needs to look a new story up and to index it. Pure, so it can be computed
+// on a parse worker ahead of the store thread.
+struct NearPrint {
+  std::vector<std::uint64_t> shingles;
+  std::vector<std::int64_t> band_keys;
+};
+NearPrint near_print(const Entry& entry);
 
 // The exact overlap of two shingle sets, measured after the band lookup.
 struct Similarity {

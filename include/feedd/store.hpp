@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "feedd/config.hpp"
+#include "feedd/dedup.hpp"
 #include "feedd/parse.hpp"
 #include "feedd/status.hpp"
 #include "feedd/time.hpp"
@@ -85,6 +86,10 @@ struct FetchedFeed {
   std::optional<std::string> etag;
   std::optional<std::string> last_modified;
   ParsedFeed feed;
+  // Either empty (the store computes what it needs) or one per feed.entries, in order:
+  // near-duplicate prints computed ahead, off the store thread (a source's first fetch,
+  // whose entries are all new to it).
+  std::vector<dedup::NearPrint> near_prints;
 };
 
 // A place in the feed's order (sort_time, then id, newest first): a page "before" a
