@@ -65,6 +65,16 @@ class RunningServer {
 
   std::uint16_t port() const { return server_.port(); }
 
+  // A new render of `path`, put in the cache on the io thread as the daemon does.
+  void replace(const std::string& path, RenderedFeed feed) {
+    std::promise<void> done;
+    net::post(io_, [&] {
+      cache_.put(path, std::move(feed));
+      done.set_value();
+    });
+    done.get_future().get();
+  }
+
   // Asked on the io thread, which owns the count.
   std::size_t connections() {
     std::promise<std::size_t> count;
@@ -618,6 +628,63 @@ TEST_CASE("HTTP/1.0 closes after the answer unless it asks for keep-alive; HTTP/
     CHECK(read.bytes.find("Connection: close") != std::string::npos);
     CHECK(read.closed);
   }
+}
+
+namespace {
+
+// Bytes that differ all along, so a misplaced or repeated piece shows.
+std::string numbered_bytes(std::size_t size, char tag) {
+  std::string bytes;
+  bytes.reserve(size + 16);
+  for (std::size_t i = 0; bytes.size() < size; ++i) bytes += tag + std::to_string(i) + "\n";
+  bytes.resize(size);
+  return bytes;
+}
+
+// The body of one answer read from `bytes` (whole answers only).
+std::string body_of(const std::string& answer) {
+  const auto answers = parse_answers(answer, {false});
+  return answers.empty() ? std::string("<no whole answer>") : answers[0].body();
+}
+
+}  // namespace
+
+TEST_CASE("Large feeds and their gzip copies arrive byte-exact, one after another on a keep-alive connection",
+          "[hostile-client]") {
+  RunningServer server;
+  RenderedFeed big = feed_of(numbered_bytes(3u << 20, 'p'));
+  big.gzip_body = numbered_bytes(300'000, 'z');  // stands for the compressed copy: sent as it is
+  big.gzip_etag = "\"gzip\"";
+  server.replace("/big.atom", big);
+  Conn conn(server.port());
+  for (int i = 0; i < 3; ++i) {
+    conn.send("GET /big.atom HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(body_of(conn.read_answer(5000ms)) == big.body);
+    conn.send("GET /big.atom HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n");
+    const std::string zipped = conn.read_answer(5000ms);
+    CHECK(zipped.find("Content-Encoding: gzip") != std::string::npos);
+    CHECK(body_of(zipped) == big.gzip_body);
+    conn.send("HEAD /big.atom HTTP/1.1\r\nHost: x\r\n\r\n");
+    const std::string head = conn.read_answer(5000ms, /*head=*/true);
+    CHECK(head.find("Content-Length: " + std::to_string(big.body.size())) != std::string::npos);
+  }
+}
+
+TEST_CASE("A new render does not change a large answer already being sent; the next request gets the new one",
+          "[hostile-client]") {
+  RunningServer server;
+  const std::string before = numbered_bytes(6u << 20, 'a');
+  const std::string after = numbered_bytes(512u << 10, 'b');
+  server.replace("/big.atom", feed_of(before));
+  Conn reader;
+  reader.small_receive_buffer();
+  reader.connect(server.port());
+  reader.send("GET /big.atom HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(200ms);  // the answer has begun and filled the buffers
+  server.replace("/big.atom", feed_of(after));
+  CHECK(body_of(reader.read_answer(10000ms)) == before);
+  reader.send("GET /big.atom HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(body_of(reader.read_answer(10000ms)) == after);
 }
 
 namespace {

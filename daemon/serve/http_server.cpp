@@ -14,12 +14,20 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <list>
+#include <map>
 #include <optional>
 
 #include "feedd/serve.hpp"
@@ -42,6 +50,68 @@ constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 // (up to [daemon].concurrency), the database and its journal, logs, the listener.
 constexpr rlim_t kDescriptorReserve = 256;
 
+// Bodies this large go out with sendfile(2) from a sealed memfd holding the cached
+// render: the kernel hands the file's pages to the socket, without copying them through
+// user space on every answer. Smaller ones are written from memory with the header.
+constexpr std::size_t kFileBodyMin = 32 * 1024;
+// Body files kept at most; past it they are dropped and made again on demand.
+constexpr std::size_t kMaxBodyFiles = 64;
+
+// One cached body in an anonymous in-memory file, sealed so it can never change under a
+// sendfile in progress.
+class BodyFile {
+ public:
+  // nullptr when the file can't be made (the caller writes from memory instead).
+  static std::shared_ptr<const BodyFile> make(std::string_view bytes) {
+    const int fd = ::memfd_create("feedd-body", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) return nullptr;
+    auto file = std::shared_ptr<BodyFile>(new BodyFile(fd, bytes.size()));
+    for (std::size_t done = 0; done < bytes.size();) {
+      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return nullptr;
+      done += static_cast<std::size_t>(n);
+    }
+    if (::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) return nullptr;
+    return file;
+  }
+  ~BodyFile() { ::close(fd_); }
+  BodyFile(const BodyFile&) = delete;
+  BodyFile& operator=(const BodyFile&) = delete;
+
+  int fd() const { return fd_; }
+  std::size_t size() const { return size_; }
+
+ private:
+  BodyFile(int fd, std::size_t size) : fd_(fd), size_(size) {}
+  int fd_;
+  std::size_t size_;
+};
+
+// The body files of the renders being served, each made at the first full answer of its
+// render and kept while that render lives. Used on the io thread only.
+class BodyFiles {
+ public:
+  std::shared_ptr<const BodyFile> get(const std::shared_ptr<const RenderedFeed>& feed, bool gzip) {
+    const Key key{feed.get(), gzip};
+    if (const auto it = files_.find(key); it != files_.end() && it->second.feed.lock() == feed) return it->second.file;
+    // A render replaced in the cache is gone once its last answer is written.
+    std::erase_if(files_, [](const auto& entry) { return entry.second.feed.expired(); });
+    if (files_.size() >= kMaxBodyFiles) files_.clear();
+    auto file = BodyFile::make(gzip ? std::string_view(feed->gzip_body) : std::string_view(feed->body));
+    if (file) files_.insert_or_assign(key, Entry{feed, file});
+    return file;
+  }
+
+ private:
+  using Key = std::pair<const RenderedFeed*, bool>;
+  struct Entry {
+    std::weak_ptr<const RenderedFeed> feed;
+    std::shared_ptr<const BodyFile> file;
+  };
+  std::map<Key, Entry> files_;
+};
+
 class Session;
 
 // The open connections, and among them those waiting for a request, longest-waiting
@@ -55,12 +125,15 @@ struct Connections {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, const FeedCache& cache, std::shared_ptr<const PageLoader> loader,
-          const HttpServerOptions& options, std::shared_ptr<Connections> connections)
+          const HttpServerOptions& options, std::shared_ptr<Connections> connections,
+          std::shared_ptr<BodyFiles> body_files)
       : stream_(std::move(socket)),
+        write_deadline_(stream_.get_executor()),
         cache_(cache),
         loader_(std::move(loader)),
         options_(options),
-        connections_(std::move(connections)) {
+        connections_(std::move(connections)),
+        body_files_(std::move(body_files)) {
     in_all_ = connections_->all.insert(connections_->all.end(), this);
   }
   ~Session() { leave(); }
@@ -160,6 +233,9 @@ class Session : public std::enable_shared_from_this<Session> {
     for (const auto& [name, value] : result.headers) response_.set(name, value);
     response_.keep_alive(keep_alive);
     stream_.expires_after(options_.write_timeout);
+    if (result.feed && result.payload().size() >= kFileBodyMin) {
+      if (auto file = body_files_->get(result.feed, result.gzip)) return send_file(std::move(file));
+    }
     if (result.feed) {
       // The cached render goes out as it is, without a copy: the answer holds it alive
       // until written, even if a new render replaces it in the cache meanwhile.
@@ -174,6 +250,71 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.body() = std::move(result.body);
     http::async_write(stream_, response_,
                       beast::bind_front_handler(&Session::on_write, shared_from_this(), response_.need_eof()));
+  }
+
+  // The header (serialized by Beast) with send(), then the body with sendfile() from the
+  // render's file; each waits for the socket to be writable when it is full. Beast's
+  // stream timer covers only Beast's own operations, so this has its own deadline.
+  void send_file(std::shared_ptr<const BodyFile> file) {
+    header_bytes_.clear();
+    http::response_serializer<http::string_body> serializer(response_);
+    serializer.split(true);
+    beast::error_code ec;
+    while (!ec && !serializer.is_header_done()) {
+      serializer.next(ec, [&](beast::error_code&, const auto& buffers) {
+        for (const auto buffer : beast::buffers_range_ref(buffers)) {
+          header_bytes_.append(static_cast<const char*>(buffer.data()), buffer.size());
+        }
+        serializer.consume(beast::buffer_bytes(buffers));
+      });
+    }
+    if (ec) return on_write(true, ec, 0);
+    file_ = std::move(file);
+    header_sent_ = 0;
+    file_offset_ = 0;
+    stream_.expires_never();
+    write_deadline_.expires_after(options_.write_timeout);
+    write_deadline_.async_wait([weak = weak_from_this()](beast::error_code wait_ec) {
+      if (auto self = weak.lock(); self && !wait_ec) self->close();
+    });
+    beast::error_code ignored;
+    stream_.socket().native_non_blocking(true, ignored);
+    write_file();
+  }
+
+  void write_file() {
+    const int socket = stream_.socket().native_handle();
+    while (header_sent_ < header_bytes_.size()) {
+      // MSG_MORE: the header waits to go out in one segment with the body's start.
+      const ssize_t n = ::send(socket, header_bytes_.data() + header_sent_, header_bytes_.size() - header_sent_,
+                               MSG_NOSIGNAL | MSG_MORE);
+      if (n < 0) return write_file_failed();
+      header_sent_ += static_cast<std::size_t>(n);
+    }
+    while (static_cast<std::size_t>(file_offset_) < file_->size()) {
+      const ssize_t n = ::sendfile(socket, file_->fd(), &file_offset_, file_->size() - file_offset_);
+      if (n == 0) return file_written(make_error_code(net::error::eof));  // a sealed file can't shrink
+      if (n < 0) return write_file_failed();
+    }
+    file_written({});
+  }
+
+  void write_file_failed() {
+    if (errno == EINTR) return write_file();
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      stream_.socket().async_wait(tcp::socket::wait_write, [self = shared_from_this()](beast::error_code ec) {
+        if (ec) return self->file_written(ec);
+        self->write_file();
+      });
+      return;
+    }
+    file_written(beast::error_code(errno, beast::system_category()));
+  }
+
+  void file_written(beast::error_code ec) {
+    write_deadline_.cancel();
+    file_.reset();
+    on_write(response_.need_eof(), ec, 0);
   }
 
   void on_write(bool close, beast::error_code ec, std::size_t /*bytes*/) {
@@ -214,6 +355,12 @@ class Session : public std::enable_shared_from_this<Session> {
   http::response<http::string_body> response_;
   http::response<http::span_body<const char>> span_response_;
   std::shared_ptr<const RenderedFeed> feed_;  // the render span_response_ points into
+  // A body going out with sendfile: its file, the serialized header, how far each got.
+  std::shared_ptr<const BodyFile> file_;
+  std::string header_bytes_;
+  std::size_t header_sent_ = 0;
+  off_t file_offset_ = 0;
+  net::steady_timer write_deadline_;
   bool linger_after_write_ = false;
   std::array<char, 4096> discard_{};
   const FeedCache& cache_;
@@ -222,6 +369,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<Connections> connections_;
   std::optional<std::list<Session*>::iterator> in_all_;
   std::optional<std::list<Session*>::iterator> in_waiting_;
+  std::shared_ptr<BodyFiles> body_files_;
 };
 
 struct HostPort {
@@ -326,7 +474,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       beast::error_code ignored;
       socket.close(ignored);
     } else {
-      std::make_shared<Session>(std::move(socket), cache, loader, options, connections)->start();
+      // Answers are whole when handed to the socket: no reason to hold small ones back.
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      std::make_shared<Session>(std::move(socket), cache, loader, options, connections, body_files)->start();
     }
     do_accept();
   }
@@ -370,6 +521,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   bool stopped = false;
   bool accept_failing = false;
   std::shared_ptr<Connections> connections = std::make_shared<Connections>();
+  std::shared_ptr<BodyFiles> body_files = std::make_shared<BodyFiles>();
   std::shared_ptr<const PageLoader> loader;
 };
 
