@@ -687,6 +687,19 @@ TEST_CASE("A new render does not change a large answer already being sent; the n
   CHECK(body_of(reader.read_answer(10000ms)) == after);
 }
 
+TEST_CASE("Clients that hang up in the middle of a large answer do not take the server down", "[hostile-client]") {
+  RunningServer server({}, /*big=*/true);
+  for (int i = 0; i < 5; ++i) {
+    Conn quitter;
+    quitter.small_receive_buffer();
+    quitter.connect(server.port());
+    quitter.send("GET /big.atom HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(status_of(quitter.read_answer(200ms, /*head=*/true)) == 200);
+  }  // closed with unread bytes: a reset, and the server's next send to it fails
+  std::this_thread::sleep_for(200ms);
+  CHECK(timed_get(server.port(), 2000ms));
+}
+
 namespace {
 
 // Uses up every file descriptor of the process under a lowered soft RLIMIT_NOFILE, and

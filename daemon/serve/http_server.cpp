@@ -19,6 +19,8 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -111,6 +113,28 @@ class BodyFiles {
   };
   std::map<Key, Entry> files_;
 };
+
+// sendfile(2) has no MSG_NOSIGNAL: a client gone in the middle of an answer raises
+// SIGPIPE, whose default action kills the daemon. So SIGPIPE is blocked on this thread
+// around the call, and one it raised is taken back before unblocking: never delivered,
+// and the process-wide disposition is left as it was.
+ssize_t sendfile_without_sigpipe(int socket, int file, off_t* offset, std::size_t count) {
+  sigset_t pipe_signal;
+  sigset_t before;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_signal, &before);
+  const ssize_t n = ::sendfile(socket, file, offset, count);
+  const int error = errno;
+  if (n < 0 && error == EPIPE && !sigismember(&before, SIGPIPE)) {
+    const timespec no_wait{};
+    while (sigtimedwait(&pipe_signal, nullptr, &no_wait) > 0) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  errno = error;
+  return n;
+}
 
 class Session;
 
@@ -292,7 +316,7 @@ class Session : public std::enable_shared_from_this<Session> {
       header_sent_ += static_cast<std::size_t>(n);
     }
     while (static_cast<std::size_t>(file_offset_) < file_->size()) {
-      const ssize_t n = ::sendfile(socket, file_->fd(), &file_offset_, file_->size() - file_offset_);
+      const ssize_t n = sendfile_without_sigpipe(socket, file_->fd(), &file_offset_, file_->size() - file_offset_);
       if (n == 0) return file_written(make_error_code(net::error::eof));  // a sealed file can't shrink
       if (n < 0) return write_file_failed();
     }
