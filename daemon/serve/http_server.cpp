@@ -126,7 +126,10 @@ ssize_t sendfile_without_sigpipe(int socket, int file, off_t* offset, std::size_
   pthread_sigmask(SIG_BLOCK, &pipe_signal, &before);
   const ssize_t n = ::sendfile(socket, file, offset, count);
   const int error = errno;
-  if (n < 0 && error == EPIPE && !sigismember(&before, SIGPIPE)) {
+  // Not only on EPIPE: sendfile splices in pieces, and a piece that fails after others
+  // were sent raises SIGPIPE though the call returns the bytes sent so far.
+  sigset_t pending;
+  if (!sigismember(&before, SIGPIPE) && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE)) {
     const timespec no_wait{};
     while (sigtimedwait(&pipe_signal, nullptr, &no_wait) > 0) {
     }
