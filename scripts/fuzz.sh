@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang-14, ASan + UBSan) in build-fuzz/ and runs each on a
-# seed corpus copied from tests/data. Fails on any crash, leak, timeout or sanitizer
-# report; the input that caused it is kept in build-fuzz/artifacts/ and its path printed.
+# seed corpus (documents from tests/data, the configs, the requests in fuzz/corpus/http).
+# Fails on any crash, leak, timeout or sanitizer report; the input that caused it is kept
+# in build-fuzz/artifacts/ and its path printed.
 # Usage: scripts/fuzz.sh [TOTAL_SECONDS]   (default 60, split evenly over the targets)
 #        FUZZ_JOBS=N to build with N jobs (default 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 total_seconds="${1:-60}"
-targets=(parse sanitize config)
+targets=(parse sanitize config http)
 per_target=$(( total_seconds / ${#targets[@]} ))
 (( per_target >= 1 )) || per_target=1
 
@@ -43,6 +44,9 @@ seed_dir() {
       find . -path ./build\* -prune -o -type f -name '*.conf' -print | sed 's|^\./||' | while read -r f; do
         cp "$f" "$dir/$(echo "$f" | tr '/' '_')"
       done ;;
+    http)
+      # A few requests (see fuzz/http_fuzzer.cpp: the leading byte is the read size).
+      cp fuzz/corpus/http/* "$dir/" ;;
   esac
   echo "$dir"
 }

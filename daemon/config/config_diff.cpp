@@ -16,7 +16,7 @@ auto source_fields(const Source& s) {
 auto daemon_fields(const DaemonSettings& d) {
   return std::tie(d.listen, d.database, d.output_dir, d.interval, d.concurrency, d.per_host, d.timeout,
                   d.max_bytes, d.user_agent, d.min_interval, d.max_interval, d.host_delay, d.retention,
-                  d.log_level);
+                  d.log_level, d.max_connections);
 }
 
 auto output_fields(const OutputSettings& o) {

@@ -29,9 +29,10 @@ std::string ConfigError::to_string() const {
 namespace {
 
 constexpr std::array<std::string_view, 3> kTopKeys = {"daemon", "output", "feed"};
-constexpr std::array<std::string_view, 14> kDaemonKeys = {
+constexpr std::array<std::string_view, 15> kDaemonKeys = {
     "listen",     "database",  "output_dir", "interval",     "concurrency",  "per_host",   "timeout",
-    "max_bytes",  "user_agent", "retention", "log_level",    "min_interval", "max_interval", "host_delay"};
+    "max_bytes",  "user_agent", "retention", "log_level",    "min_interval", "max_interval", "host_delay",
+    "max_connections"};
 constexpr std::array<std::string_view, 7> kOutputKeys = {"title", "id", "link", "max_entries", "near_duplicates",
                                                           "include", "exclude"};
 constexpr std::array<std::string_view, 10> kFeedKeys = {"url",     "title",   "tags",         "interval",     "enabled",
@@ -154,6 +155,7 @@ class Checker {
     if (auto v = get_duration(t, "interval")) d.interval = *v;
     if (auto v = get_positive_int(t, "concurrency", 100000)) d.concurrency = *v;
     if (auto v = get_positive_int(t, "per_host", 1000)) d.per_host = *v;
+    if (auto v = get_positive_int(t, "max_connections", 100000)) d.max_connections = *v;
     if (auto v = get_duration(t, "timeout")) d.timeout = *v;
     if (auto v = get_size(t, "max_bytes")) d.max_bytes = *v;
     if (auto v = get_string(t, "user_agent")) d.user_agent = *v;

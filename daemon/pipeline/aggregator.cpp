@@ -66,6 +66,12 @@ void read_declared_schedule(const FeedMeta& feed, FetchOutcome& outcome) {
   outcome.skip_days = feed.skip_days;
 }
 
+HttpServerOptions http_options(const DaemonSettings& daemon) {
+  HttpServerOptions options;
+  options.max_connections = static_cast<std::size_t>(daemon.max_connections);
+  return options;
+}
+
 }  // namespace
 
 struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
@@ -76,7 +82,7 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
         fetcher(io, Fetcher::Limits{config.daemon.concurrency, config.daemon.per_host,
                                     std::chrono::milliseconds(config.daemon.host_delay)}),
         poll_timer(io),
-        http(io, cache) {
+        http(io, cache, http_options(config.daemon)) {
     for (const Source& source : config.sources) {
       sources.emplace(source.url, source);
       filters.emplace(source.url, std::make_shared<const pipeline::EntryFilter>(source));
@@ -319,6 +325,7 @@ ConfigDiff Aggregator::reload(Config next) {
   keep("concurrency", next.daemon.concurrency, self.config.daemon.concurrency);
   keep("per_host", next.daemon.per_host, self.config.daemon.per_host);
   keep("host_delay", next.daemon.host_delay, self.config.daemon.host_delay);
+  keep("max_connections", next.daemon.max_connections, self.config.daemon.max_connections);
   spdlog::set_level(spdlog::level::from_str(next.daemon.log_level));
 
   self.sources.clear();

@@ -1,7 +1,9 @@
 // HttpServer: Boost.Beast over the daemon's io_context, shaped like Beast's advanced
 // async server example: a listener that accepts, one Session per connection owned by its
-// pending operation (shared_from_this), keep-alive, and a timeout on every operation so a
-// slow or silent client never holds a connection for long.
+// pending operation (shared_from_this), keep-alive, and a deadline on every request and
+// every answer so a slow or silent client never holds a connection for long. The open
+// connections are capped; at the cap the one that has waited longest for a request
+// makes room for the new one.
 
 #include <spdlog/spdlog.h>
 
@@ -12,14 +14,27 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <charconv>
+#include <list>
+#include <map>
 #include <optional>
 
 #include "feedd/serve.hpp"
 #include "feedd/time.hpp"
+#include "serve/http_exchange.hpp"
 
 namespace feedd {
 
@@ -30,89 +45,208 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-constexpr auto kOperationTimeout = std::chrono::seconds(15);
 // How long a connection we refused may keep sending before we close it regardless.
 constexpr auto kLingerTimeout = std::chrono::seconds(2);
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
-constexpr std::uint32_t kHeaderLimit = 8 * 1024;
-// Every path is read-only: a body is never needed, so only a little is tolerated.
-constexpr std::uint64_t kBodyLimit = 4 * 1024;
+// Descriptors the rest of the daemon needs besides HTTP connections: curl's transfers
+// (up to [daemon].concurrency), the database and its journal, logs, the listener.
+constexpr rlim_t kDescriptorReserve = 256;
 
-// Boost 1.74's Beast speaks boost::string_view.
-std::string_view to_std(beast::string_view text) { return {text.data(), text.size()}; }
+// Bodies this large go out with sendfile(2) from a sealed memfd holding the cached
+// render: the kernel hands the file's pages to the socket, without copying them through
+// user space on every answer. Smaller ones are written from memory with the header.
+constexpr std::size_t kFileBodyMin = 32 * 1024;
+// Body files kept at most; past it they are dropped and made again on demand.
+constexpr std::size_t kMaxBodyFiles = 64;
 
-bool is_http_parse_error(const beast::error_code& ec) {
-  return ec.category() == make_error_code(http::error::bad_target).category();
+// One cached body in an anonymous in-memory file, sealed so it can never change under a
+// sendfile in progress.
+class BodyFile {
+ public:
+  // nullptr when the file can't be made (the caller writes from memory instead).
+  static std::shared_ptr<const BodyFile> make(std::string_view bytes) {
+    const int fd = ::memfd_create("feedd-body", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) return nullptr;
+    auto file = std::shared_ptr<BodyFile>(new BodyFile(fd, bytes.size()));
+    for (std::size_t done = 0; done < bytes.size();) {
+      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return nullptr;
+      done += static_cast<std::size_t>(n);
+    }
+    if (::fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) return nullptr;
+    return file;
+  }
+  ~BodyFile() { ::close(fd_); }
+  BodyFile(const BodyFile&) = delete;
+  BodyFile& operator=(const BodyFile&) = delete;
+
+  int fd() const { return fd_; }
+  std::size_t size() const { return size_; }
+
+ private:
+  BodyFile(int fd, std::size_t size) : fd_(fd), size_(size) {}
+  int fd_;
+  std::size_t size_;
+};
+
+// The body files of the renders being served, each made at the first full answer of its
+// render and kept while that render lives. Used on the io thread only.
+class BodyFiles {
+ public:
+  std::shared_ptr<const BodyFile> get(const std::shared_ptr<const RenderedFeed>& feed, bool gzip) {
+    const Key key{feed.get(), gzip};
+    if (const auto it = files_.find(key); it != files_.end() && it->second.feed.lock() == feed) return it->second.file;
+    // A render replaced in the cache is gone once its last answer is written.
+    std::erase_if(files_, [](const auto& entry) { return entry.second.feed.expired(); });
+    if (files_.size() >= kMaxBodyFiles) files_.clear();
+    auto file = BodyFile::make(gzip ? std::string_view(feed->gzip_body) : std::string_view(feed->body));
+    if (file) files_.insert_or_assign(key, Entry{feed, file});
+    return file;
+  }
+
+ private:
+  using Key = std::pair<const RenderedFeed*, bool>;
+  struct Entry {
+    std::weak_ptr<const RenderedFeed> feed;
+    std::shared_ptr<const BodyFile> file;
+  };
+  std::map<Key, Entry> files_;
+};
+
+// sendfile(2) has no MSG_NOSIGNAL: a client gone in the middle of an answer raises
+// SIGPIPE, whose default action kills the daemon. So SIGPIPE is blocked on this thread
+// around the call, and one it raised is taken back before unblocking: never delivered,
+// and the process-wide disposition is left as it was.
+ssize_t sendfile_without_sigpipe(int socket, int file, off_t* offset, std::size_t count) {
+  sigset_t pipe_signal;
+  sigset_t before;
+  sigemptyset(&pipe_signal);
+  sigaddset(&pipe_signal, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_signal, &before);
+  const ssize_t n = ::sendfile(socket, file, offset, count);
+  const int error = errno;
+  // Not only on EPIPE: sendfile splices in pieces, and a piece that fails after others
+  // were sent raises SIGPIPE though the call returns the bytes sent so far.
+  sigset_t pending;
+  if (!sigismember(&before, SIGPIPE) && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE)) {
+    const timespec no_wait{};
+    while (sigtimedwait(&pipe_signal, nullptr, &no_wait) > 0) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  errno = error;
+  return n;
 }
+
+class Session;
+
+// The open connections, and among them those waiting for a request, longest-waiting
+// first. Shared by the server and its sessions (plain lists, no I/O objects), so either
+// may be destroyed first; a session leaves the lists in its destructor.
+struct Connections {
+  std::list<Session*> all;
+  std::list<Session*> waiting;
+};
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const FeedCache& cache, std::shared_ptr<const PageLoader> loader)
-      : stream_(std::move(socket)), cache_(cache), loader_(std::move(loader)) {}
+  Session(tcp::socket socket, const FeedCache& cache, std::shared_ptr<const PageLoader> loader,
+          const HttpServerOptions& options, std::shared_ptr<Connections> connections,
+          std::shared_ptr<BodyFiles> body_files)
+      : stream_(std::move(socket)),
+        write_deadline_(stream_.get_executor()),
+        cache_(cache),
+        loader_(std::move(loader)),
+        options_(options),
+        connections_(std::move(connections)),
+        body_files_(std::move(body_files)) {
+    in_all_ = connections_->all.insert(connections_->all.end(), this);
+  }
+  ~Session() { leave(); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   void start() { do_read(); }
 
   // Cancels whatever is pending; its handler then sees operation_aborted and lets go of
   // the session.
   void close() {
+    leave();
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
   }
 
  private:
+  // Out of the lists at once, so the server counts the connection as gone though its
+  // handler has yet to run.
+  void leave() {
+    stop_waiting();
+    if (in_all_) connections_->all.erase(*in_all_);
+    in_all_.reset();
+  }
+
+  void start_waiting(bool first_to_go) {
+    stop_waiting();
+    auto& waiting = connections_->waiting;
+    in_waiting_ = waiting.insert(first_to_go ? waiting.begin() : waiting.end(), this);
+  }
+
+  void stop_waiting() {
+    if (in_waiting_) connections_->waiting.erase(*in_waiting_);
+    in_waiting_.reset();
+  }
+
   void do_read() {
     // A fresh parser per request: its limits and state are per message.
     parser_.emplace();
-    parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(kBodyLimit);
-    stream_.expires_after(kOperationTimeout);
+    serve::apply_limits(*parser_, options_);
+    start_waiting(false);
+    // One deadline for the whole request: Beast's stream timer is not reset by the reads
+    // inside async_read_header / async_read, so a byte at a time does not extend it.
+    stream_.expires_after(options_.request_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::on_header, shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) return on_read(ec, 0);
+    if (auto refusal = serve::answer_before_body(*parser_, cache_)) return refuse(std::move(*refusal));
+    if (parser_->is_done()) return on_read({}, 0);
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t /*bytes*/) {
+    stop_waiting();
+    const std::string_view unparsed(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    if (auto refusal = serve::refusal_for(ec, *parser_, unparsed)) return refuse(std::move(*refusal));
     if (ec == http::error::end_of_stream) return do_close();
-    if (ec == http::error::header_limit) return send_error(431, "request header fields too large\n");
-    if (ec == http::error::body_limit) return send_error(413, "request body too large\n");
-    if (ec && is_http_parse_error(ec)) return send_error(400, "bad request\n");
-    if (ec) return;  // timeout, reset, or closed by stop(): nothing to answer
+    if (ec) return;  // timeout, reset, or closed by stop() or for the cap: nothing to answer
     answer(parser_->get());
   }
 
-  void answer(const http::request<http::string_body>& request) {
-    std::map<std::string, std::string> headers;
-    for (const auto& field : request) {
-      std::string name(field.name_string());
-      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-      // Repeated fields are one comma-separated list (RFC 9110 5.3).
-      auto [it, inserted] = headers.emplace(std::move(name), std::string(field.value()));
-      if (!inserted) it->second += ", " + std::string(field.value());
-    }
-    std::string method(to_std(request.method_string()));
-    std::string target(to_std(request.target()));
+  void answer(const serve::Request& request) {
     // An older page not rendered yet: the loader renders it elsewhere and calls back on
     // the io thread; meanwhile the loop serves everyone else.
+    const std::string_view target = serve::origin_form({request.target().data(), request.target().size()});
     if (const auto page = page_request(target);
         page && loader_ && *loader_ && cache_.get(page->path) && !cache_.get(page_key(page->path, page->cursor))) {
-      (*loader_)(*page, [self = shared_from_this(), method = std::move(method), target = std::move(target),
-                         headers = std::move(headers), version = request.version(),
-                         keep_alive = request.keep_alive()] {
-        self->send(handle_request(method, target, headers, self->cache_), version, keep_alive);
+      (*loader_)(*page, [self = shared_from_this(), request = request] {
+        self->send(serve::answer_request(request, self->cache_), request.version(), request.keep_alive());
       });
       return;
     }
-    HttpAnswer result = handle_request(method, target, headers, cache_);
-    send(std::move(result), request.version(), request.keep_alive());
+    send(serve::answer_request(request, cache_), request.version(), request.keep_alive());
   }
 
-  void send_error(int status, std::string text) {
-    HttpAnswer result;
-    result.status = status;
-    result.headers = {{"Content-Type", "text/plain; charset=utf-8"}, {"Content-Length", std::to_string(text.size())}};
-    result.body = std::move(text);
-    // After a broken request the stream's framing can't be trusted: answer and close.
+  void refuse(serve::Refusal refusal) {
+    stop_waiting();
+    // After a broken or unread request the stream's framing can't be trusted: answer and
+    // close.
     linger_after_write_ = true;
-    send(std::move(result), 11, false);
+    const unsigned version = parser_ && parser_->get().version() == 10 ? 10 : 11;
+    send(std::move(refusal.answer), version, false);
   }
 
   void send(HttpAnswer result, unsigned version, bool keep_alive) {
@@ -125,7 +259,10 @@ class Session : public std::enable_shared_from_this<Session> {
     // no body; prepare_payload() would overwrite it.
     for (const auto& [name, value] : result.headers) response_.set(name, value);
     response_.keep_alive(keep_alive);
-    stream_.expires_after(kOperationTimeout);
+    stream_.expires_after(options_.write_timeout);
+    if (result.feed && result.payload().size() >= kFileBodyMin) {
+      if (auto file = body_files_->get(result.feed, result.gzip)) return send_file(std::move(file));
+    }
     if (result.feed) {
       // The cached render goes out as it is, without a copy: the answer holds it alive
       // until written, even if a new render replaces it in the cache meanwhile.
@@ -142,7 +279,73 @@ class Session : public std::enable_shared_from_this<Session> {
                       beast::bind_front_handler(&Session::on_write, shared_from_this(), response_.need_eof()));
   }
 
+  // The header (serialized by Beast) with send(), then the body with sendfile() from the
+  // render's file; each waits for the socket to be writable when it is full. Beast's
+  // stream timer covers only Beast's own operations, so this has its own deadline.
+  void send_file(std::shared_ptr<const BodyFile> file) {
+    header_bytes_.clear();
+    http::response_serializer<http::string_body> serializer(response_);
+    serializer.split(true);
+    beast::error_code ec;
+    while (!ec && !serializer.is_header_done()) {
+      serializer.next(ec, [&](beast::error_code&, const auto& buffers) {
+        for (const auto buffer : beast::buffers_range_ref(buffers)) {
+          header_bytes_.append(static_cast<const char*>(buffer.data()), buffer.size());
+        }
+        serializer.consume(beast::buffer_bytes(buffers));
+      });
+    }
+    if (ec) return on_write(true, ec, 0);
+    file_ = std::move(file);
+    header_sent_ = 0;
+    file_offset_ = 0;
+    stream_.expires_never();
+    write_deadline_.expires_after(options_.write_timeout);
+    write_deadline_.async_wait([weak = weak_from_this()](beast::error_code wait_ec) {
+      if (auto self = weak.lock(); self && !wait_ec) self->close();
+    });
+    beast::error_code ignored;
+    stream_.socket().native_non_blocking(true, ignored);
+    write_file();
+  }
+
+  void write_file() {
+    const int socket = stream_.socket().native_handle();
+    while (header_sent_ < header_bytes_.size()) {
+      // MSG_MORE: the header waits to go out in one segment with the body's start.
+      const ssize_t n = ::send(socket, header_bytes_.data() + header_sent_, header_bytes_.size() - header_sent_,
+                               MSG_NOSIGNAL | MSG_MORE);
+      if (n < 0) return write_file_failed();
+      header_sent_ += static_cast<std::size_t>(n);
+    }
+    while (static_cast<std::size_t>(file_offset_) < file_->size()) {
+      const ssize_t n = sendfile_without_sigpipe(socket, file_->fd(), &file_offset_, file_->size() - file_offset_);
+      if (n == 0) return file_written(make_error_code(net::error::eof));  // a sealed file can't shrink
+      if (n < 0) return write_file_failed();
+    }
+    file_written({});
+  }
+
+  void write_file_failed() {
+    if (errno == EINTR) return write_file();
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      stream_.socket().async_wait(tcp::socket::wait_write, [self = shared_from_this()](beast::error_code ec) {
+        if (ec) return self->file_written(ec);
+        self->write_file();
+      });
+      return;
+    }
+    file_written(beast::error_code(errno, beast::system_category()));
+  }
+
+  void file_written(beast::error_code ec) {
+    write_deadline_.cancel();
+    file_.reset();
+    on_write(response_.need_eof(), ec, 0);
+  }
+
   void on_write(bool close, beast::error_code ec, std::size_t /*bytes*/) {
+    feed_.reset();
     if (ec) return;
     if (linger_after_write_) return do_linger();
     if (close) return do_close();
@@ -156,9 +359,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Closing a socket with unread input makes the kernel send a reset, which can destroy
   // our error answer before the client reads it. So after a refused request we stop
-  // sending and discard what still arrives, until the client closes or time is up.
+  // sending and discard what still arrives, until the client closes or time is up. Such
+  // a connection is the first to go when the server is full.
   void do_linger() {
     do_close();
+    start_waiting(true);
     stream_.expires_after(kLingerTimeout);
     read_discarded();
   }
@@ -173,14 +378,25 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<serve::RequestParser> parser_;
   http::response<http::string_body> response_;
   http::response<http::span_body<const char>> span_response_;
   std::shared_ptr<const RenderedFeed> feed_;  // the render span_response_ points into
+  // A body going out with sendfile: its file, the serialized header, how far each got.
+  std::shared_ptr<const BodyFile> file_;
+  std::string header_bytes_;
+  std::size_t header_sent_ = 0;
+  off_t file_offset_ = 0;
+  net::steady_timer write_deadline_;
   bool linger_after_write_ = false;
   std::array<char, 4096> discard_{};
   const FeedCache& cache_;
   std::shared_ptr<const PageLoader> loader_;
+  const HttpServerOptions options_;
+  std::shared_ptr<Connections> connections_;
+  std::optional<std::list<Session*>::iterator> in_all_;
+  std::optional<std::list<Session*>::iterator> in_waiting_;
+  std::shared_ptr<BodyFiles> body_files_;
 };
 
 struct HostPort {
@@ -215,10 +431,34 @@ Result<HostPort> parse_host_port(std::string_view address) {
   return result;
 }
 
+// The soft RLIMIT_NOFILE must leave room for max_connections beside the rest of the
+// daemon: raised up to the hard limit when it does not, else the cap is lowered to fit
+// (accepting past the limit would fail with EMFILE).
+std::size_t fit_descriptor_limit(std::size_t max_connections) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return max_connections;
+  const rlim_t wanted = static_cast<rlim_t>(max_connections) + kDescriptorReserve;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < wanted) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= wanted) return max_connections;
+  const std::size_t fits = limit.rlim_cur > 2 * kDescriptorReserve ? limit.rlim_cur - kDescriptorReserve : limit.rlim_cur / 2;
+  spdlog::warn("http: max_connections {} does not fit the descriptor limit (RLIMIT_NOFILE {}): at most {} connections",
+               max_connections, limit.rlim_cur, fits);
+  return std::max<std::size_t>(fits, 1);
+}
+
+bool out_of_descriptors(const beast::error_code& ec) {
+  return ec == net::error::no_descriptors || ec == beast::error_code(ENFILE, beast::system_category());
+}
+
 }  // namespace
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
-  Impl(net::io_context& io, const FeedCache& cache) : io(io), cache(cache), acceptor(io), retry_timer(io) {}
+  Impl(net::io_context& io, const FeedCache& cache, HttpServerOptions options)
+      : io(io), cache(cache), options(options), acceptor(io), retry_timer(io) {}
 
   beast::error_code open(const tcp::endpoint& endpoint, bool dual_stack) {
     beast::error_code ec;
@@ -254,20 +494,39 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   void on_accept(beast::error_code ec, tcp::socket socket) {
     if (stopped || ec == net::error::operation_aborted) return;
-    if (ec) {
-      // Out of descriptors, most likely: accepting again at once would spin.
-      spdlog::warn("http: accept failed: {}", ec.message());
-      retry_timer.expires_after(kAcceptRetryDelay);
-      retry_timer.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
-        if (!wait_ec && !self->stopped) self->do_accept();
-      });
-      return;
+    if (ec) return accept_failed(ec);
+    accept_failing = false;
+    if (connections->all.size() >= max_connections && !make_room()) {
+      // Every connection is being answered: this one waits for none of them.
+      beast::error_code ignored;
+      socket.close(ignored);
+    } else {
+      // Answers are whole when handed to the socket: no reason to hold small ones back.
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      std::make_shared<Session>(std::move(socket), cache, loader, options, connections, body_files)->start();
     }
-    auto session = std::make_shared<Session>(std::move(socket), cache, loader);
-    std::erase_if(sessions, [](const std::weak_ptr<Session>& s) { return s.expired(); });
-    sessions.push_back(session);
-    session->start();
     do_accept();
+  }
+
+  // Closes the connection that has waited longest for a request. False when none waits.
+  bool make_room() {
+    if (connections->waiting.empty()) return false;
+    connections->waiting.front()->close();
+    return true;
+  }
+
+  void accept_failed(const beast::error_code& ec) {
+    // Accepting again at once would fail again at once: the listener stays readable.
+    if (!accept_failing) spdlog::warn("http: accept failed: {}", ec.message());
+    accept_failing = true;
+    // Out of descriptors: an idle connection gives one back for a client that has
+    // something to ask.
+    if (out_of_descriptors(ec)) make_room();
+    retry_timer.expires_after(kAcceptRetryDelay);
+    retry_timer.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
+      if (!wait_ec && !self->stopped) self->do_accept();
+    });
   }
 
   void close_all() {
@@ -275,24 +534,26 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     beast::error_code ignored;
     acceptor.close(ignored);
     retry_timer.cancel();
-    for (const std::weak_ptr<Session>& weak : sessions) {
-      if (auto session = weak.lock()) session->close();
-    }
-    sessions.clear();
+    // close() takes each session out of the list.
+    while (!connections->all.empty()) connections->all.front()->close();
   }
 
   net::io_context& io;
   const FeedCache& cache;
+  const HttpServerOptions options;
+  std::size_t max_connections = options.max_connections;
   tcp::acceptor acceptor;
   net::steady_timer retry_timer;
   std::uint16_t port = 0;
   bool stopped = false;
-  std::vector<std::weak_ptr<Session>> sessions;
+  bool accept_failing = false;
+  std::shared_ptr<Connections> connections = std::make_shared<Connections>();
+  std::shared_ptr<BodyFiles> body_files = std::make_shared<BodyFiles>();
   std::shared_ptr<const PageLoader> loader;
 };
 
-HttpServer::HttpServer(boost::asio::io_context& io, const FeedCache& cache)
-    : impl_(std::make_shared<Impl>(io, cache)) {}
+HttpServer::HttpServer(boost::asio::io_context& io, const FeedCache& cache, HttpServerOptions options)
+    : impl_(std::make_shared<Impl>(io, cache, options)) {}
 
 void HttpServer::set_page_loader(PageLoader loader) {
   impl_->loader = std::make_shared<const PageLoader>(std::move(loader));
@@ -308,6 +569,7 @@ Status HttpServer::listen(std::string_view address) {
   if (const beast::error_code ec = impl_->open(*where)) {
     return Status::network("listen on " + std::string(address) + ": " + ec.message());
   }
+  impl_->max_connections = fit_descriptor_limit(std::max<std::size_t>(impl_->options.max_connections, 1));
   impl_->port = impl_->acceptor.local_endpoint().port();
   impl_->stopped = false;
   impl_->do_accept();
@@ -315,6 +577,8 @@ Status HttpServer::listen(std::string_view address) {
 }
 
 std::uint16_t HttpServer::port() const { return impl_->port; }
+
+std::size_t HttpServer::connections() const { return impl_->connections->all.size(); }
 
 // dispatch: at once on the io thread (a signal handler), queued from any other thread.
 void HttpServer::stop() { net::dispatch(impl_->io, [impl = impl_] { impl->close_all(); }); }

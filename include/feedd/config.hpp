@@ -37,6 +37,8 @@ struct Source {
 
 struct DaemonSettings {
   std::string listen = "127.0.0.1:8080";  // "" turns HTTP off
+  // HTTP connections open at once; at the cap a new one closes the longest-waiting idle one.
+  int max_connections = 512;
   std::filesystem::path database = "feedd.db";
   std::filesystem::path output_dir = "public";
   std::chrono::seconds interval{30 * 60};

@@ -3,6 +3,7 @@
 // output files. The server only ever reads rendered bytes from its FeedCache: it never
 // touches the database.
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -80,10 +81,30 @@ HttpAnswer handle_request(std::string_view method, std::string_view target,
 // and then calls `done` on the io thread. The server waits for it without blocking.
 using PageLoader = std::function<void(const PageRequest& page, std::function<void()> done)>;
 
+// What a client may cost the server. The defaults are the daemon's; tests shorten them.
+struct HttpServerOptions {
+  // One deadline from the moment a connection waits for a request until the whole
+  // request (headers and body) has arrived; bytes trickling in never extend it. It is
+  // also how long an idle keep-alive connection stays open.
+  std::chrono::milliseconds request_timeout{15'000};
+  // To write one whole answer to a client that does not read.
+  std::chrono::milliseconds write_timeout{15'000};
+  // The request line and header fields together; more is 431 (414 when the request line
+  // alone is longer).
+  std::uint32_t header_limit = 8 * 1024;
+  // Every path is read-only, so a body is only tolerated, up to this; more is 413.
+  std::uint64_t body_limit = 4 * 1024;
+  // Connections open at once ([daemon] max_connections). A connection accepted at the cap
+  // closes the one that has waited longest for a request (an idle keep-alive or a client
+  // still sending its request); connections being answered are never closed for it. When
+  // every connection is being answered, the new one is closed at once.
+  std::size_t max_connections = 512;
+};
+
 class HttpServer {
  public:
   // `io` and `cache` must outlive the server.
-  HttpServer(boost::asio::io_context& io, const FeedCache& cache);
+  HttpServer(boost::asio::io_context& io, const FeedCache& cache, HttpServerOptions options = {});
   // Without a loader, pages not in the cache are 404.
   void set_page_loader(PageLoader loader);
   ~HttpServer();
@@ -93,6 +114,8 @@ class HttpServer {
   // Binds and starts accepting on "HOST:PORT" (port 0 picks a free one).
   Status listen(std::string_view address);
   std::uint16_t port() const;
+  // Connections open now (io thread only).
+  std::size_t connections() const;
   // Stops accepting and closes open connections.
   void stop();
 
