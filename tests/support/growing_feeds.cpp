@@ -46,13 +46,13 @@ FixtureResponse GrowingFeeds::answer(const FixtureRequest& request) {
     seed_ = seed_ * 1103515245u + 12345u;
     response.delay = std::chrono::milliseconds((seed_ >> 8) % static_cast<unsigned>(options_.max_delay.count() + 1));
   }
+  published_[path] += options_.per_fetch;  // each request finds something new
   const auto version_tag = [&] { return "\"v" + std::to_string(published_[path]) + "\""; };
   if (auto it = request.headers.find("if-none-match"); it != request.headers.end() && it->second == version_tag()) {
     response.status = 304;
     response.headers = {{"ETag", version_tag()}};
     return response;
   }
-  published_[path] += options_.per_fetch;
   response.headers = {{"Content-Type", "application/rss+xml"}, {"ETag", version_tag()}};
   response.body = document(path, published_[path]);
   return response;

@@ -17,7 +17,7 @@ namespace feedd::test {
 class GrowingFeeds {
  public:
   struct Options {
-    int per_fetch = 0;     // items published before answering each full (200) fetch; 0: only publish()
+    int per_fetch = 0;     // items published before answering each request; 0: only publish()
     int window = 30;       // newest items listed
     std::chrono::milliseconds max_delay{0};  // each answer waits a random time up to this
   };
