@@ -309,3 +309,127 @@ TEST_CASE("At start-up a database with one page overwritten is refused with exit
   overwrite(db, (size / 4096 / 2) * 4096, std::string(4096, '\x5a'));
   check_refused(dir, "the database is damaged");
 }
+
+namespace {
+
+// An RSS document of `count` items of ~`kilobytes` KB each: a fetch whose pages overflow
+// SQLite's page cache (2 MB), so they are written out before the commit.
+std::string big_feed(const std::string& name, int count, int kilobytes) {
+  std::string xml = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>" + name +
+                    "</title><link>http://127.0.0.1/</link><description>big</description>\n";
+  for (int i = 1; i <= count; ++i) {
+    std::string text;
+    for (int k = 0; text.size() < static_cast<std::size_t>(kilobytes) * 1024; ++k) {
+      text += name + " paragraph " + std::to_string(i) + "." + std::to_string(k) + " with its own words. ";
+    }
+    xml += "<item><title>" + name + " big " + std::to_string(i) + "</title><guid>" + name + "-" + std::to_string(i) +
+           "</guid><description>" + text + "</description></item>\n";
+  }
+  return xml + "</channel></rss>\n";
+}
+
+}  // namespace
+
+TEST_CASE("A write that finds the disk full mid-batch loses the whole batch: later writes of it are refused and the "
+          "commit reports it lost",
+          "[storage-fault]") {
+  test::FullDisk disk;
+  test::TempDir dir;
+  auto opened = Store::open(dir / "feedd.db");
+  REQUIRE(opened.ok());
+  Store& store = **opened;
+  auto small = parse_feed(test::GrowingFeeds({}).document("/small.xml", 3), "application/rss+xml", "http://127.0.0.1/s");
+  auto big = parse_feed(big_feed("big", 60, 100), "application/rss+xml", "http://127.0.0.1/b");
+  REQUIRE(small.ok());
+  REQUIRE(big.ok());
+  FetchedFeed first{"http://127.0.0.1/s", 200, "\"s1\"", std::nullopt, *small};
+  FetchedFeed second{"http://127.0.0.1/b", 200, "\"b1\"", std::nullopt, *big};
+  const Timestamp now = system_clock()();
+
+  REQUIRE(store.begin_batch().is_ok());
+  REQUIRE(store.apply_fetch(first, now).ok());
+  disk.fill();
+  auto failed = store.apply_fetch(second, now);  // its pages spill out of the cache: SQLITE_FULL
+  disk.free();
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.status().to_string().find("database or disk is full") != std::string::npos);
+  // SQLite rolled the whole transaction back, `first` with it: nothing may now be written
+  // as if the batch were still open, and the batch must not pass for committed.
+  CHECK(store.in_batch());
+  const Status late = store.record_failure("http://127.0.0.1/s", 500, "HTTP 500", now);
+  CHECK_FALSE(late.is_ok());
+  CHECK(late.to_string().find("rolled back by an earlier error") != std::string::npos);
+  const Status committed = store.commit_batch();
+  CHECK_FALSE(committed.is_ok());
+  CHECK_FALSE(store.in_batch());
+  CHECK(store.story_count().value() == 0);
+  auto state = store.source_state(first.source_url);
+  REQUIRE(state.ok());
+  CHECK((!state->has_value() || (!(*state)->etag && (*state)->consecutive_failures == 0)));
+
+  // Space again: the same fetches store everything.
+  REQUIRE(store.begin_batch().is_ok());
+  CHECK(store.apply_fetch(first, now).ok());
+  CHECK(store.apply_fetch(second, now).ok());
+  REQUIRE(store.commit_batch().is_ok());
+  CHECK(store.story_count().value() == 63);
+}
+
+TEST_CASE("A full disk fails a big fetch mid-batch and a small one at its commit; both are fetched again in full "
+          "once there is space",
+          "[storage-fault]") {
+  test::FullDisk disk;
+  test::GrowingFeeds feeds({.per_fetch = 0, .window = 30});
+  feeds.publish("/a.xml", 4);
+  const std::string big = big_feed("big", 60, 100);
+  auto growing = feeds.handler();
+  test::FixtureServer server([&](const test::FixtureRequest& r) -> test::FixtureResponse {
+    if (r.target == "/big.xml") {
+      // Late, so its batch holds it alone; its pages spill out of SQLite's page cache.
+      return {200, {{"Content-Type", "application/rss+xml"}, {"ETag", "\"big1\""}}, big, false, false, 150ms};
+    }
+    return growing(r);
+  });
+  test::TempDir dir;
+  Config config;
+  config.path = dir / "feeds.conf";
+  config.daemon.database = dir / "feedd.db";
+  config.daemon.output_dir = dir / "public";
+  config.daemon.listen = "";
+  config.daemon.host_delay = std::chrono::seconds(0);
+  config.output.near_duplicates = false;
+  for (const char* path : {"/a.xml", "/big.xml"}) {
+    Source source;
+    source.url = server.url(path);
+    config.sources.push_back(source);
+  }
+  boost::asio::io_context io;
+  Aggregator aggregator(io, config);
+  REQUIRE(aggregator.open().is_ok());
+  PassSummary during, after;
+  bool done = false;
+  disk.fill();
+  aggregator.run_once([&](const PassSummary& s1) {
+    during = s1;
+    disk.free();
+    aggregator.run_once([&](const PassSummary& s2) {
+      after = s2;
+      done = true;
+      aggregator.stop([&] { io.stop(); });
+    });
+  });
+  io.run_for(30s);
+  disk.free();
+  REQUIRE(done);  // a fetch whose batch was lost and never reported would hang the pass
+  CHECK(during.failed == 2);
+  CHECK(during.new_stories == 0);
+  CHECK(after.fetched == 2);
+  CHECK(after.new_stories == 64);
+  // Fetched again without the validators of the lost commit.
+  const auto requests = server.requests();
+  REQUIRE(requests.size() == 4);
+  for (const auto& request : requests) CHECK(request.headers.count("if-none-match") == 0);
+  const test::DbProbe stored = test::probe_database(dir / "feedd.db");
+  CHECK(stored.integrity == "ok");
+  CHECK(stored.stories == 64);
+}
