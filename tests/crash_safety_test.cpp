@@ -99,6 +99,10 @@ TEST_CASE("Stories survive SIGKILL at random moments: the file stays intact, not
     std::string log;
     {
       test::DaemonProcess daemon(args, dir / "feedd.log");
+      // Every other kill counts from when it runs (start-up is slower under ASan), so
+      // those land among fetches, commits and feed writes; the others may also land in
+      // the opening of the database, its check and its migrations.
+      if (i % 2 == 0) REQUIRE(daemon.wait_for_log(" running: ", 10s));
       std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(random)));
       daemon.signal(SIGKILL);
       const auto exit = daemon.wait(10s);
@@ -154,6 +158,6 @@ TEST_CASE("Stories survive SIGKILL at random moments: the file stays intact, not
   // publishing: most runs must have written a new feed file before the kill.
   INFO(feed_rewritten << " of " << iterations << " runs wrote a new feed before their kill; " << most_stories
                       << " stories stored");
-  CHECK(feed_rewritten >= iterations / 4);
+  CHECK(feed_rewritten >= iterations / 5);
   CHECK(most_stories >= static_cast<std::size_t>(3 * kSources));
 }
