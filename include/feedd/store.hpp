@@ -129,8 +129,8 @@ struct StoreOptions {
   // before it fails with "database is locked". The failed write changes nothing.
   std::chrono::milliseconds busy_timeout{5000};
   // Reads every page at open (PRAGMA quick_check) and refuses a damaged file instead of
-  // writing into it. The daemon's writer does this at start-up; it costs a read of the
-  // whole file (well under a second for a few hundred MB).
+  // writing into it. The daemon's writer does this at start-up; it costs one read of the
+  // whole file.
   bool check_integrity = false;
 };
 
