@@ -355,15 +355,21 @@ ConfigResult parse_config(std::string_view text, const std::filesystem::path& pa
 }
 
 ConfigResult load_config(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  const auto unreadable = [&path](int error) {
     ConfigResult result;
     result.config.path = path;
-    result.errors.push_back({path.string(), 0, 0, std::string("cannot read the file: ") + std::strerror(errno)});
+    result.errors.push_back({path.string(), 0, 0, std::string("cannot read the file: ") + std::strerror(error)});
     return result;
-  }
+  };
+  // A folder opens like a file and reads as nothing: an empty, valid config with no
+  // sources, which a reload would take as "remove every source".
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) return unreadable(EISDIR);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return unreadable(errno);
   std::ostringstream text;
   text << in.rdbuf();
+  if (in.bad()) return unreadable(errno ? errno : EIO);
   return parse_config(text.str(), path);
 }
 

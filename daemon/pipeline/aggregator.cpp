@@ -173,8 +173,10 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
   void save_http_state(const std::string& url);
   // Group commit, on the store thread: the first store job after a commit opens a batch
   // and queues its commit behind the jobs already waiting, so a busy pass commits many
-  // fetches at once and a quiet daemon commits each at once.
-  void join_batch();
+  // fetches at once and a quiet daemon commits each at once. false: no batch could be
+  // opened (the database is locked past the busy timeout, read-only, damaged): the job
+  // writes nothing and reports its fetch as failed, to be fetched again later.
+  bool join_batch();
   void commit_batch();
   void report_when_committed(const std::string& url, SourceOutcome outcome);
   std::vector<std::pair<std::string, SourceOutcome>> uncommitted_reports;  // store thread only
@@ -202,9 +204,15 @@ Aggregator::~Aggregator() {
 }
 
 Status Aggregator::open() {
-  auto opened = Store::open(impl_->config.daemon.database);
+  // The writer refuses a damaged file rather than writing into it (README, "What is never lost").
+  StoreOptions writer;
+  writer.check_integrity = true;
+  auto opened = Store::open(impl_->config.daemon.database, writer);
   if (!opened.ok()) return opened.status();
   impl_->store = std::move(opened).value();
+  if (auto durability = impl_->store->durability(); durability.ok()) {
+    spdlog::info("database {}: {}", impl_->database.string(), *durability);
+  }
   if (Status s = impl_->store->sync_sources(impl_->config.sources); !s.is_ok()) return s;
   auto states = impl_->store->source_states();
   if (!states.ok()) return states.status();
@@ -420,17 +428,19 @@ void Aggregator::stop(std::function<void()> done, std::chrono::seconds grace) {
   });
 }
 
-void Aggregator::Impl::join_batch() {
-  if (store->in_batch()) return;
+bool Aggregator::Impl::join_batch() {
+  if (store->in_batch()) return true;
   const Status s = store->begin_batch();
   if (!s.is_ok()) {
+    // A write of its own would only wait out the busy timeout a second time.
     note_store_write(s);
-    spdlog::error("{}", s.to_string());  // each fetch then commits on its own
-    return;
+    spdlog::error("{}", s.to_string());
+    return false;
   }
   asio::post(store_thread, [weak = weak_from_this()] {
     if (auto self = weak.lock()) self->commit_batch();
   });
+  return true;
 }
 
 void Aggregator::Impl::commit_batch() {
@@ -478,7 +488,7 @@ void Aggregator::Impl::save_http_state(const std::string& url) {
   asio::post(store_thread, [weak = weak_from_this(), state = std::move(state)] {
     auto self = weak.lock();
     if (!self) return;
-    self->join_batch();
+    if (!self->join_batch()) return;
     const Status s = self->store->save_source_http_state(state);
     self->note_store_write(s);
     if (!s.is_ok()) spdlog::error("{}: {}", state.url, s.to_string());
@@ -558,12 +568,12 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
     asio::post(store_thread, [weak, url, result = std::move(result), now, report, hints] {
       auto self = weak.lock();
       if (!self) return;
-      self->join_batch();
+      SourceOutcome outcome = failed_outcome();
+      outcome.schedule = hints;
+      if (!self->join_batch()) return report(outcome);
       const Status s = self->store->record_failure(url, result.http_status, result.status.to_string(), now);
       self->note_store_write(s);
       if (!s.is_ok()) spdlog::error("{}: {}", url, s.to_string());
-      SourceOutcome outcome = failed_outcome();
-      outcome.schedule = hints;
       report(outcome);
     });
     return;
@@ -583,7 +593,7 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
     asio::post(store_thread, [weak, url, status = result.http_status, now, report, hints] {
       auto self = weak.lock();
       if (!self) return;
-      self->join_batch();
+      if (!self->join_batch()) return report(failed_outcome());
       const Status s = self->store->record_not_modified(url, status, now);
       self->note_store_write(s);
       if (!s.is_ok()) spdlog::error("{}: {}", url, s.to_string());
@@ -610,7 +620,7 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
       asio::post(self->store_thread, [weak, url, status = parsed.status(), http_status = result.http_status, now, report] {
         auto self = weak.lock();
         if (!self) return;
-        self->join_batch();
+        if (!self->join_batch()) return report(failed_outcome());
         const Status s = self->store->record_failure(url, http_status, status.to_string(), now);
         self->note_store_write(s);
         if (!s.is_ok()) spdlog::error("{}: {}", url, s.to_string());
@@ -644,7 +654,7 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
     asio::post(self->store_thread, [weak, fetched, now, report, hints, body_hash] {
       auto self = weak.lock();
       if (!self) return;
-      self->join_batch();
+      if (!self->join_batch()) return report(failed_outcome());
       auto applied = self->store->apply_fetch(*fetched, now);
       self->note_store_write(applied.ok() ? Status::ok() : applied.status());
       if (!applied.ok()) {
@@ -767,6 +777,9 @@ void Aggregator::Impl::request_render(std::function<void()> then) {
 }
 
 void Aggregator::Impl::render_now() {
+  // The writer's connection sees its own open batch: rendering (and so writing the output
+  // files) before committing it would publish stories a crash can still take back.
+  commit_batch();
   auto rendered = std::atomic_load(&renderer)->render_first_pages(*store);
   if (!rendered.ok()) {
     spdlog::error("cannot read stories to render: {}", rendered.status().to_string());
@@ -848,6 +861,7 @@ void Aggregator::Impl::publish_opml() {
 }
 
 void Aggregator::Impl::prune_now() {
+  commit_batch();  // VACUUM cannot run inside the group commit's transaction
   auto pruned = store->prune(clock() - std::chrono::seconds(retention_seconds.load()));
   if (!pruned.ok()) {
     spdlog::error("{}", pruned.status().to_string());

@@ -1,6 +1,8 @@
 #include "feedd/store.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstdlib>
 #include <charconv>
 #include <cstdio>
 #include <limits>
@@ -26,10 +28,6 @@ namespace {
 
 using db::Statement;
 using db::Transaction;
-
-// How long a statement waits for another connection's write lock before giving up
-// with SQLITE_BUSY. Readers never wait in WAL mode; this covers two writers.
-constexpr int kBusyTimeoutMs = 5000;
 
 // The page cache of each connection, in KiB (PRAGMA cache_size takes -KiB).
 constexpr int kCacheKiB = 32 * 1024;
@@ -192,17 +190,21 @@ const std::string kNearCandidatesSql = [] {
 }  // namespace
 
 struct Store::Impl {
-  Impl(std::filesystem::path file, db::DatabaseHandle handle)
-      : path(std::move(file)), db(std::move(handle)), statements(db.get()) {}
+  Impl(std::filesystem::path file, db::DatabaseHandle handle, StoreOptions opts)
+      : path(std::move(file)), db(std::move(handle)), statements(db.get()), options(opts) {}
 
   std::filesystem::path path;
   db::DatabaseHandle db;  // declared before `statements`: statements finalize first
   db::StatementCache statements;
+  StoreOptions options;
+  bool batch_open = false;  // between begin_batch() and commit_batch()
   int schema_version = 0;
   bool near_duplicates = true;
   std::chrono::seconds near_window = std::chrono::hours(24 * 7);
 
   Status configure();
+  Status check_integrity();
+  Status batch_still_open() const;
   Result<bool> is_tombstoned(std::int64_t source_id, const std::string& identity, const std::string& content_hash);
   Result<std::optional<std::pair<std::int64_t, double>>> near_duplicate_of(const std::vector<std::int64_t>& keys,
                                                                             const std::vector<std::uint64_t>& shingles,
@@ -226,7 +228,6 @@ struct Store::Impl {
 };
 
 Status Store::Impl::configure() {
-  sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
   // Incremental auto-vacuum can only be chosen before the first table exists; files made
   // by an older feedd are converted by prune() the first time it frees much (see vacuum).
   {
@@ -260,6 +261,42 @@ Status Store::Impl::configure() {
   const std::string pragmas = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;"
                               " PRAGMA cache_size = -" + std::to_string(kCacheKiB);
   return db::exec(db.get(), pragmas.c_str());
+}
+
+Status Store::Impl::check_integrity() {
+  // quick_check reads every page and checks each b-tree's structure (not the indexes
+  // against their tables, which a damaged page breaks too): what a crash, a bad disk or a
+  // stray write leaves. Its first rows say what is wrong; "ok" alone means nothing is.
+  auto check = Statement::prepare(db.get(), "PRAGMA quick_check(3)");
+  std::string problems;
+  if (check.ok()) {
+    for (;;) {
+      auto row = check->step();
+      if (!row.ok()) {
+        problems = sqlite3_errmsg(db.get());
+        break;
+      }
+      if (!*row) break;
+      const std::string line = check->column_text(0);
+      if (line == "ok") continue;
+      problems += (problems.empty() ? "" : "; ") + line;
+    }
+  } else {
+    problems = sqlite3_errmsg(db.get());
+  }
+  if (problems.empty()) return Status::ok();
+  return Status::database(path.string() + ": the database is damaged (" + problems +
+                          "); feedd will not write into it: restore it from a backup, or move it aside to start an "
+                          "empty one");
+}
+
+Status Store::Impl::batch_still_open() const {
+  // SQLite ended the batch's transaction itself after an error (SQLITE_FULL, an I/O
+  // error): a write now would commit on its own, outside the batch its caller counts on.
+  if (batch_open && sqlite3_get_autocommit(db.get())) {
+    return Status::database(path.string() + ": the group commit was rolled back by an earlier error");
+  }
+  return Status::ok();
 }
 
 Result<std::int64_t> Store::Impl::record_fetched_source(const FetchedFeed& fetched, Timestamp now) {
@@ -563,7 +600,7 @@ Status Store::Impl::attach_sources(std::vector<Story>& stories) {
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
 
-Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& file) {
+Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& file, StoreOptions options) {
   // SQLite's memory statistics (which feedd never reads) take a global mutex on every
   // allocation. Only possible before SQLite initialises; later it is refused, harmlessly.
   static std::once_flag no_memory_statistics;
@@ -578,10 +615,22 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& file) {
     const char* message = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
     return Status::database(file.string() + ": cannot open: " + message);
   }
-  auto impl = std::make_unique<Impl>(file, std::move(handle));
+  auto impl = std::make_unique<Impl>(file, std::move(handle), options);
+  sqlite3_busy_timeout(impl->db.get(), static_cast<int>(options.busy_timeout.count()));
+  // Before anything writes: switching to WAL rewrites the header of whatever is there.
+  if (options.check_integrity) {
+    if (Status s = impl->check_integrity(); !s.is_ok()) return s;
+  }
   // Errors from here on already name the file (db::error).
   Status status = impl->configure();
-  if (!status.is_ok()) return status;
+  if (!status.is_ok()) {
+    const int code = sqlite3_errcode(impl->db.get());
+    if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) {
+      return Status::database(file.string() + ": not a usable feedd database (" + sqlite3_errmsg(impl->db.get()) +
+                              "); it is left as it is: restore it from a backup, or move it aside to start an empty one");
+    }
+    return status;
+  }
   auto version = db::migrate(impl->db.get());
   if (!version.ok()) return version.status();
   impl->schema_version = *version;
@@ -606,6 +655,7 @@ Status Store::sync_sources(const std::vector<Source>& sources) {
 
 Result<ApplyStats> Store::apply_fetch(const FetchedFeed& fetched, Timestamp now) {
   const std::string doing = "storing fetch of " + fetched.source_url;
+  if (Status s = impl_->batch_still_open(); !s.is_ok()) return in_context(doing, s);
   // Everything below is one transaction: on any error the guard rolls back the entries
   // and the validators together, so a stored ETag never hides entries never stored.
   auto txn = Transaction::begin(impl_->db.get(), Transaction::Mode::kWrite);
@@ -652,6 +702,7 @@ Result<KnownEntries> Store::known_entries(const std::string& source_url) {
 }
 
 Status Store::record_not_modified(const std::string& source_url, int http_status, Timestamp now) {
+  if (Status s = impl_->batch_still_open(); !s.is_ok()) return in_context("recording 304 of " + source_url, s);
   auto stmt = impl_->statements.get(
       "INSERT INTO sources(url, last_fetch, last_success, http_status) VALUES (?1, ?2, ?2, ?3)"
       " ON CONFLICT(url) DO UPDATE SET last_fetch = excluded.last_fetch, last_success = excluded.last_success,"
@@ -663,6 +714,7 @@ Status Store::record_not_modified(const std::string& source_url, int http_status
 
 Status Store::record_failure(const std::string& source_url, int http_status, const std::string& error,
                              Timestamp now) {
+  if (Status s = impl_->batch_still_open(); !s.is_ok()) return in_context("recording failure of " + source_url, s);
   auto stmt = impl_->statements.get(
       "INSERT INTO sources(url, last_fetch, http_status, consecutive_failures, last_error) VALUES (?1, ?2, ?3, 1, ?4)"
       " ON CONFLICT(url) DO UPDATE SET last_fetch = excluded.last_fetch, http_status = excluded.http_status,"
@@ -836,6 +888,25 @@ Result<std::vector<std::pair<Timestamp, std::int64_t>>> Store::stories_per_day(T
 
 int Store::schema_version() const { return impl_->schema_version; }
 
+Result<std::string> Store::durability() {
+  auto read = [this](const char* sql) -> Result<std::string> {
+    auto stmt = Statement::prepare(impl_->db.get(), sql);
+    if (!stmt.ok()) return stmt.status();
+    auto row = stmt->step();
+    if (!row.ok()) return row.status();
+    return *row ? stmt->column_text(0) : std::string();
+  };
+  auto journal = read("PRAGMA journal_mode");
+  if (!journal.ok()) return journal.status();
+  auto sync = read("PRAGMA synchronous");
+  if (!sync.ok()) return sync.status();
+  static constexpr std::array<const char*, 4> kSyncNames = {"OFF", "NORMAL", "FULL", "EXTRA"};
+  const int level = std::atoi(sync->c_str());
+  const std::string sync_name = level >= 0 && level < 4 ? kSyncNames[level] : *sync;
+  std::string mode = *journal == "wal" ? "WAL" : *journal;
+  return mode + ", synchronous=" + sync_name;
+}
+
 std::string StoryCursor::to_string() const { return std::to_string(sort_time) + "-" + std::to_string(id); }
 
 std::optional<StoryCursor> StoryCursor::parse(std::string_view text) {
@@ -854,20 +925,28 @@ std::optional<StoryCursor> StoryCursor::parse(std::string_view text) {
 
 Status Store::begin_batch() {
   Status status = db::exec(impl_->db.get(), "BEGIN IMMEDIATE");
+  impl_->batch_open = status.is_ok();
   return status.is_ok() ? status : in_context("starting a group commit", status);
 }
 
 Status Store::commit_batch() {
+  const std::string doing = "committing a group of fetches";
+  if (Status lost = impl_->batch_still_open(); !lost.is_ok()) {
+    impl_->batch_open = false;
+    return in_context(doing, lost);
+  }
+  impl_->batch_open = false;
   Status status = db::exec(impl_->db.get(), "COMMIT");
   if (status.is_ok()) return status;
-  if (in_batch()) db::exec(impl_->db.get(), "ROLLBACK");
-  return in_context("committing a group of fetches", status);
+  if (!sqlite3_get_autocommit(impl_->db.get())) db::exec(impl_->db.get(), "ROLLBACK");
+  return in_context(doing, status);
 }
 
-bool Store::in_batch() const { return !sqlite3_get_autocommit(impl_->db.get()); }
+bool Store::in_batch() const { return impl_->batch_open || !sqlite3_get_autocommit(impl_->db.get()); }
 
 Status Store::save_source_http_state(const SourceHttpState& state) {
   const std::string doing = "recording fetch state of " + state.url;
+  if (Status s = impl_->batch_still_open(); !s.is_ok()) return in_context(doing, s);
   auto stmt = impl_->statements.get(
       "INSERT INTO sources(url, current_url, redirect_candidate, gone, body_hash, next_fetch)"
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"

@@ -5,6 +5,7 @@
 // Thread-safety: a Store is used by one thread at a time (the store writer). Another
 // thread that wants to read opens its own Store on the same file (WAL lets it).
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -128,11 +129,23 @@ struct ApplyStats {
   bool changed_anything() const { return new_stories + new_copies + changed > 0; }
 };
 
+struct StoreOptions {
+  // How long a write waits for another connection (or process) holding the write lock
+  // before it fails with "database is locked". The failed write changes nothing.
+  std::chrono::milliseconds busy_timeout{5000};
+  // Reads every page at open (PRAGMA quick_check) and refuses a damaged file instead of
+  // writing into it. The daemon's writer does this at start-up; it costs one read of the
+  // whole file.
+  bool check_integrity = false;
+};
+
 class Store {
  public:
   // Opens (creating if needed) the database file and brings its schema to the newest
-  // migration. Errors: Status::database with SQLite's message and the path.
-  static Result<std::unique_ptr<Store>> open(const std::filesystem::path& file);
+  // migration. Errors: Status::database with SQLite's message and the path; a file that
+  // is not a database, or (with check_integrity) one that is damaged, is refused and left
+  // as it is, never recreated.
+  static Result<std::unique_ptr<Store>> open(const std::filesystem::path& file, StoreOptions options = {});
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -187,8 +200,13 @@ class Store {
   // transaction, so pages that many fetches touch are written once. Each apply_fetch and
   // record_* inside it stays all-or-nothing (a savepoint); a crash before commit_batch()
   // loses the whole batch, never part of a fetch. commit_batch() rolls back on failure.
+  // An error that makes SQLite roll the whole transaction back by itself (a full disk,
+  // an I/O error) loses the batch: every later write of it fails without writing
+  // anything, and commit_batch() reports the batch as lost, so no caller ever takes a
+  // rolled-back fetch for a stored one.
   Status begin_batch();
   Status commit_batch();
+  // Between begin_batch() and commit_batch(), even once the batch is lost.
   bool in_batch() const;
 
   // Saves every field of `state` for the source state.url (creating its row if needed).
@@ -198,6 +216,10 @@ class Store {
 
   // Number of the newest migration applied.
   int schema_version() const;
+
+  // The connection's durability settings as SQLite reports them, for the start-up log:
+  // "WAL, synchronous=NORMAL" (README, "What is never lost").
+  Result<std::string> durability();
 
  private:
   struct Impl;
