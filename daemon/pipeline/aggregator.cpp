@@ -372,6 +372,9 @@ void Aggregator::stop(std::function<void()> done, std::chrono::seconds grace) {
   self.prune_timer.cancel();
   self.status_page_timer.cancel();
   if (self.serving) self.http.stop();
+  // Requests still queued behind the limits are not sent: only transfers in flight get
+  // the grace period.
+  self.in_flight -= static_cast<int>(self.fetcher.drop_queued());
   auto finish = [weak = std::weak_ptr<Impl>(impl_), done = std::move(done)]() mutable {
     auto self = weak.lock();
     if (!self) return;
