@@ -51,6 +51,10 @@ struct SourceOutcome {
   std::optional<std::string> body_hash;  // of a 200 body now stored
 };
 
+Fetcher::Limits fetch_limits(const DaemonSettings& daemon) {
+  return {daemon.concurrency, daemon.per_host, std::chrono::milliseconds(daemon.host_delay)};
+}
+
 SourceOutcome failed_outcome() { return {SourceOutcome::Kind::kFailed, {}, {}, {}, {}}; }
 
 // What the feed itself says about how often to ask it (RSS ttl, sy:updatePeriod,
@@ -72,8 +76,7 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
       : io(io_context),
         config(std::move(cfg)),
         clock(std::move(clk)),
-        fetcher(io, Fetcher::Limits{config.daemon.concurrency, config.daemon.per_host,
-                                    std::chrono::milliseconds(config.daemon.host_delay)}),
+        fetcher(io, fetch_limits(config.daemon)),
         poll_timer(io),
         http(io, cache) {
     for (const Source& source : config.sources) {
@@ -299,16 +302,19 @@ ConfigDiff Aggregator::reload(Config next) {
   Impl& self = *impl_;
   const ConfigDiff diff = diff_configs(self.config, next);
   if (diff.empty()) return diff;
-  // These are fixed for the life of the process: the store, page reader and fetcher were
-  // built with them.
-  auto keep = [](const char* key, auto& now, const auto& before) {
-    if (now != before) spdlog::warn("reload: {} changes apply after a restart", key);
-    now = before;
-  };
-  keep("database", next.daemon.database, self.config.daemon.database);
-  keep("concurrency", next.daemon.concurrency, self.config.daemon.concurrency);
-  keep("per_host", next.daemon.per_host, self.config.daemon.per_host);
-  keep("host_delay", next.daemon.host_delay, self.config.daemon.host_delay);
+  // The store and the page reader keep the file they opened: a new database is a restart.
+  if (next.daemon.database != self.config.daemon.database) {
+    spdlog::warn("reload: database = {} needs a restart; still using {}", next.daemon.database.string(),
+                 self.config.daemon.database.string());
+    next.daemon.database = self.config.daemon.database;
+  }
+  // The fetch limits apply at once: transfers in flight finish, new ones obey the new limits.
+  if (next.daemon.concurrency != self.config.daemon.concurrency ||
+      next.daemon.per_host != self.config.daemon.per_host || next.daemon.host_delay != self.config.daemon.host_delay) {
+    self.fetcher.set_limits(fetch_limits(next.daemon));
+    spdlog::info("reload: fetching with concurrency {}, per_host {}, host_delay {} s", next.daemon.concurrency,
+                 next.daemon.per_host, next.daemon.host_delay.count());
+  }
   spdlog::set_level(spdlog::level::from_str(next.daemon.log_level));
 
   self.sources.clear();

@@ -76,8 +76,9 @@ class Aggregator {
   // (spread over the start window, not all at once), removed ones stop (their stories
   // stay), changed ones take their new settings, [output] changes re-render the feeds, and
   // the HTTP listener moves when `listen` changed (back to the old address if the new one
-  // can't be bound). `database`, `concurrency`, `per_host` and `host_delay` need a
-  // restart: a change to them is logged and otherwise ignored. Returns what changed.
+  // can't be bound), and `concurrency`, `per_host` and `host_delay` apply to the next
+  // transfers started (those in flight finish). Only `database` needs a restart: a change
+  // to it is logged and otherwise ignored. Returns what changed.
   ConfigDiff reload(Config next);
 
   // Stops polling and serving, waits for fetches in flight (at most `grace`), lets the

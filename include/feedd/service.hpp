@@ -22,6 +22,9 @@ class ServiceNotifier {
   ServiceNotifier(boost::asio::io_context& io, const Aggregator& aggregator, std::chrono::seconds stall_after);
   ~ServiceNotifier();
 
+  // A reload changed the fetch timeout: the stall bound follows it.
+  void set_stall_after(std::chrono::seconds stall_after);
+
   void ready(const std::string& status);
   void reloading();
   void stopping();
