@@ -225,7 +225,13 @@ int run_command(const Options& o) {
     spdlog::critical("{}", s.to_string());
     return 1;
   }
-  if (auto s = aggregator.serve_http(); !s.is_ok()) {
+  // Under feedd.socket systemd has bound the address already and passes the socket.
+  auto passed = feedd::passed_listen_socket();
+  if (!passed.ok()) {
+    spdlog::critical("{}", passed.status().to_string());
+    return 1;
+  }
+  if (auto s = aggregator.serve_http(*passed); !s.is_ok()) {
     spdlog::critical("{}", s.to_string());
     return 1;
   }

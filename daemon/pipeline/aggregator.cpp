@@ -93,6 +93,7 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
   FeedCache cache;
   HttpServer http;
   bool serving = false;
+  bool socket_activated = false;  // serving on systemd's socket: `listen` is not ours to move
   std::unique_ptr<Store> store;  // used on store_thread only, after open()
   asio::thread_pool parse_pool{2};
   asio::thread_pool store_thread{1};
@@ -221,7 +222,15 @@ Status Aggregator::open() {
   return Status::ok();
 }
 
-Status Aggregator::serve_http() {
+Status Aggregator::serve_http(std::optional<int> passed_socket) {
+  if (passed_socket) {
+    Status s = impl_->http.adopt(*passed_socket);
+    impl_->serving = impl_->socket_activated = s.is_ok();
+    if (impl_->serving) {
+      spdlog::info("serving the unified feed on the socket systemd passed (port {})", impl_->http.port());
+    }
+    return s;
+  }
   if (impl_->config.daemon.listen.empty()) return Status::ok();
   Status s = impl_->http.listen(impl_->config.daemon.listen);
   impl_->serving = s.is_ok();
@@ -325,6 +334,11 @@ ConfigDiff Aggregator::reload(Config next) {
   }
   std::atomic_store(&self.output_filter, std::make_shared<const pipeline::EntryFilter>(next.output));
   self.retention_seconds = next.daemon.retention.count();
+  if (self.socket_activated && next.daemon.listen != self.config.daemon.listen) {
+    spdlog::warn("reload: listen = \"{}\" is not used: the socket comes from systemd (change ListenStream= in "
+                 "feedd.socket)", next.daemon.listen);
+    next.daemon.listen = self.config.daemon.listen;
+  }
   const bool listen_changed = next.daemon.listen != self.config.daemon.listen;
   const std::string old_listen = self.config.daemon.listen;
   self.config = next;

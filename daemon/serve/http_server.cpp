@@ -12,8 +12,12 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <cctype>
 #include <charconv>
 #include <optional>
@@ -309,6 +313,25 @@ Status HttpServer::listen(std::string_view address) {
     return Status::network("listen on " + std::string(address) + ": " + ec.message());
   }
   impl_->port = impl_->acceptor.local_endpoint().port();
+  impl_->stopped = false;
+  impl_->do_accept();
+  return Status::ok();
+}
+
+Status HttpServer::adopt(int listening_fd) {
+  if (impl_->acceptor.is_open()) return Status::invalid_argument("the HTTP server is already listening");
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  if (::getsockname(listening_fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    return Status::network("socket " + std::to_string(listening_fd) + ": " + std::strerror(errno));
+  }
+  if (address.ss_family != AF_INET && address.ss_family != AF_INET6) {
+    return Status::invalid_argument("socket " + std::to_string(listening_fd) + " is not a TCP/IP socket");
+  }
+  beast::error_code ec;
+  impl_->acceptor.assign(address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), listening_fd, ec);
+  if (ec) return Status::network("socket " + std::to_string(listening_fd) + ": " + ec.message());
+  impl_->port = impl_->acceptor.local_endpoint(ec).port();
   impl_->stopped = false;
   impl_->do_accept();
   return Status::ok();

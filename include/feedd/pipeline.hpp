@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -49,8 +50,10 @@ class Aggregator {
   // stored (so the feed is served at once after a restart). Call before io.run().
   Status open();
 
-  // Starts the HTTP server when [daemon].listen is set.
-  Status serve_http();
+  // Starts the HTTP server when [daemon].listen is set; with `passed_socket` (a listening
+  // socket from systemd's socket activation) it serves on that instead, whatever `listen`
+  // says, and a reload never moves it.
+  Status serve_http(std::optional<int> passed_socket = std::nullopt);
   std::uint16_t http_port() const;  // 0 when not serving
 
   // What the service manager is told: whether fetches make progress (the watchdog) and a
