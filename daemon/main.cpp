@@ -215,18 +215,27 @@ int run_command(const Options& o) {
   feedd::set_up_logging(o.log_level.value_or(config->daemon.log_level));
   const std::size_t source_count = config->sources.size();
   std::size_t source_count_now = source_count;
-  const auto fetch_timeout = config->daemon.timeout;
+  // With fetches in flight and none finished for this long, the loop is stuck: curl's own
+  // timeout ends every transfer well before.
+  auto stall_bound = [](const feedd::Config& c) { return 2 * c.daemon.timeout + std::chrono::seconds(30); };
+  const auto stall_after = stall_bound(*config);
   boost::asio::io_context io;
   feedd::Aggregator aggregator(io, std::move(*config));
   if (auto s = aggregator.open(); !s.is_ok()) {
     spdlog::critical("{}", s.to_string());
     return 1;
   }
-  if (auto s = aggregator.serve_http(); !s.is_ok()) {
+  // Under feedd.socket systemd has bound the address already and passes the socket.
+  auto passed = feedd::passed_listen_socket();
+  if (!passed.ok()) {
+    spdlog::critical("{}", passed.status().to_string());
+    return 1;
+  }
+  if (auto s = aggregator.serve_http(*passed); !s.is_ok()) {
     spdlog::critical("{}", s.to_string());
     return 1;
   }
-  feedd::ServiceNotifier notifier(io, aggregator, 2 * fetch_timeout + std::chrono::seconds(30));
+  feedd::ServiceNotifier notifier(io, aggregator, stall_after);
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   int signals_seen = 0;
   std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int number) {
@@ -261,6 +270,7 @@ int run_command(const Options& o) {
       for (const auto& e : loaded.errors) spdlog::error("{}", e.to_string());
     } else {
       const std::size_t count = loaded.config.sources.size();
+      notifier.set_stall_after(stall_bound(loaded.config));
       const feedd::ConfigDiff diff = aggregator.reload(std::move(loaded.config));
       if (o.log_level) spdlog::set_level(spdlog::level::from_str(*o.log_level));
       spdlog::info("reloaded {}: {}", config_path.string(), diff.to_string());

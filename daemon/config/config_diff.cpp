@@ -13,10 +13,28 @@ auto source_fields(const Source& s) {
                   s.include, s.exclude);
 }
 
-auto daemon_fields(const DaemonSettings& d) {
-  return std::tie(d.listen, d.database, d.output_dir, d.interval, d.concurrency, d.per_host, d.timeout,
-                  d.max_bytes, d.user_agent, d.min_interval, d.max_interval, d.host_delay, d.retention,
-                  d.log_level, d.max_connections);
+// The names of the [daemon] keys whose values differ, in the README's order.
+std::vector<std::string> changed_daemon_keys(const DaemonSettings& a, const DaemonSettings& b) {
+  std::vector<std::string> keys;
+  auto check = [&keys](const char* key, const auto& x, const auto& y) {
+    if (x != y) keys.emplace_back(key);
+  };
+  check("listen", a.listen, b.listen);
+  check("database", a.database, b.database);
+  check("output_dir", a.output_dir, b.output_dir);
+  check("interval", a.interval, b.interval);
+  check("concurrency", a.concurrency, b.concurrency);
+  check("per_host", a.per_host, b.per_host);
+  check("timeout", a.timeout, b.timeout);
+  check("max_bytes", a.max_bytes, b.max_bytes);
+  check("user_agent", a.user_agent, b.user_agent);
+  check("min_interval", a.min_interval, b.min_interval);
+  check("max_interval", a.max_interval, b.max_interval);
+  check("host_delay", a.host_delay, b.host_delay);
+  check("retention", a.retention, b.retention);
+  check("log_level", a.log_level, b.log_level);
+  check("max_connections", a.max_connections, b.max_connections);
+  return keys;
 }
 
 auto output_fields(const OutputSettings& o) {
@@ -39,7 +57,8 @@ ConfigDiff diff_configs(const Config& before, const Config& after) {
   for (const Source& s : before.sources) {
     if (!new_by_url.count(s.url)) diff.removed.push_back(s.url);
   }
-  diff.daemon_changed = daemon_fields(before.daemon) != daemon_fields(after.daemon);
+  diff.daemon_keys = changed_daemon_keys(before.daemon, after.daemon);
+  diff.daemon_changed = !diff.daemon_keys.empty();
   diff.output_changed = output_fields(before.output) != output_fields(after.output);
   return diff;
 }
@@ -48,8 +67,10 @@ std::string ConfigDiff::to_string() const {
   if (empty()) return "nothing changed";
   std::string out = std::to_string(added.size()) + " sources added, " + std::to_string(removed.size()) +
                     " removed, " + std::to_string(changed.size()) + " changed";
-  if (daemon_changed && output_changed) out += " ([daemon] and [output] changed)";
-  else if (daemon_changed) out += " ([daemon] changed)";
+  std::string keys;
+  for (const std::string& key : daemon_keys) keys += (keys.empty() ? ": " : ", ") + key;
+  if (daemon_changed && output_changed) out += " ([daemon] changed" + keys + "; [output] changed)";
+  else if (daemon_changed) out += " ([daemon] changed" + keys + ")";
   else if (output_changed) out += " ([output] changed)";
   return out;
 }

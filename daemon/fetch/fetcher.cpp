@@ -54,6 +54,8 @@ struct Fetcher::Impl {
   ~Impl();
 
   void fetch(FetchRequest req, std::function<void(FetchResult)> done);
+  void set_limits(Limits limits);
+  void apply_connection_limits();
   void fetch_file(FetchRequest req, std::function<void(FetchResult)> done, const std::string& path);
   void start_queued();
   void wake_at(std::chrono::steady_clock::time_point when);
@@ -89,11 +91,18 @@ struct Fetcher::Impl {
   fetch::MultiPtr multi_;
 };
 
+namespace {
+// A limit below one would queue every request forever.
+Fetcher::Limits at_least_one(Fetcher::Limits limits) {
+  limits.concurrency = std::max(limits.concurrency, 1);
+  limits.per_host = std::max(limits.per_host, 1);
+  limits.host_delay = std::max(limits.host_delay, std::chrono::milliseconds(0));
+  return limits;
+}
+}  // namespace
+
 Fetcher::Impl::Impl(asio::io_context& io, Limits limits)
-    : io_(io), limits_(limits), timer_(io), spacing_timer_(io) {
-  // A limit below one would queue every request forever.
-  limits_.concurrency = std::max(limits_.concurrency, 1);
-  limits_.per_host = std::max(limits_.per_host, 1);
+    : io_(io), limits_(at_least_one(limits)), timer_(io), spacing_timer_(io) {
   fetch::ensure_curl_global_init();
   multi_.reset(curl_multi_init());
   curl_multi_setopt(multi_.get(), CURLMOPT_SOCKETFUNCTION, &Impl::on_socket);
@@ -105,14 +114,39 @@ Fetcher::Impl::Impl(asio::io_context& io, Limits limits)
   // multiplexing lets several feeds of one host share a connection; the connection
   // limits mirror ours so curl never opens more than the queue would allow.
   curl_multi_setopt(multi_.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  apply_connection_limits();
+}
+
+void Fetcher::Impl::apply_connection_limits() {
+  // curl reads these when it next opens a connection: connections already open stay.
   curl_multi_setopt(multi_.get(), CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(limits_.per_host));
   curl_multi_setopt(multi_.get(), CURLMOPT_MAX_TOTAL_CONNECTIONS, static_cast<long>(limits_.concurrency));
 }
 
+void Fetcher::Impl::set_limits(Limits limits) {
+  limits = at_least_one(limits);
+  // host_free_at_ holds last start + the old delay; move each to last start + the new one.
+  const auto change = limits.host_delay - limits_.host_delay;
+  if (change.count() != 0) {
+    for (auto& [host, free_at] : host_free_at_) free_at += change;
+    spacing_wake_.reset();
+    spacing_timer_.cancel();
+  }
+  limits_ = limits;
+  apply_connection_limits();
+  start_queued();
+}
+
 Fetcher::Impl::~Impl() {
   alive_.reset();
-  // An easy handle must leave the multi before it is cleaned up.
-  for (auto& [easy, transfer] : transfers_) curl_multi_remove_handle(multi_.get(), easy);
+  // An easy handle must leave the multi before it is cleaned up. Removing one whose name is
+  // still being resolved joins curl's resolver thread, which can take as long as the system
+  // resolver's timeout: at shutdown (the only time transfers are abandoned) QUICK_EXIT
+  // lets that thread go instead of holding the exit.
+  for (auto& [easy, transfer] : transfers_) {
+    curl_easy_setopt(easy, CURLOPT_QUICK_EXIT, 1L);
+    curl_multi_remove_handle(multi_.get(), easy);
+  }
   transfers_.clear();
   multi_.reset();  // calls on_socket(REMOVE) for cached connections: watches_ still exists
   for (auto& [fd, w] : watches_) w->descriptor.release();
@@ -318,6 +352,15 @@ Fetcher::~Fetcher() = default;
 
 void Fetcher::fetch(FetchRequest req, std::function<void(FetchResult)> done) {
   impl_->fetch(std::move(req), std::move(done));
+}
+
+void Fetcher::set_limits(Limits limits) { impl_->set_limits(limits); }
+Fetcher::Limits Fetcher::limits() const { return impl_->limits_; }
+
+std::size_t Fetcher::drop_queued() {
+  const std::size_t dropped = impl_->queue_.size();
+  impl_->queue_.clear();
+  return dropped;
 }
 
 std::size_t Fetcher::in_flight() const { return impl_->transfers_.size(); }

@@ -1,5 +1,8 @@
 #include "fetch/transfer.hpp"
 
+#include <cctype>
+#include <string_view>
+
 #include <curl/header.h>
 
 namespace feedd::fetch {
@@ -11,6 +14,15 @@ constexpr const char* kAccept =
 constexpr long kMaxRedirects = 5;
 
 long as_ms(std::chrono::seconds s) { return static_cast<long>(std::chrono::milliseconds(s).count()); }
+
+bool is_https(const std::string& url) {
+  constexpr std::string_view kScheme = "https:";
+  if (url.size() < kScheme.size()) return false;
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(url[i])) != kScheme[i]) return false;
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -59,10 +71,13 @@ Status Transfer::start() {
   curl_easy_setopt(e, CURLOPT_WRITEDATA, this);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Transfer::on_header);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, this);
-  // HTTP/2 where the server offers it (ALPN); a transfer to a host that already has a
-  // connection being set up waits for it and multiplexes rather than opening another.
+  // HTTP/2 where the server offers it (ALPN); over TLS a transfer to a host that already
+  // has a connection being set up waits for it and multiplexes rather than opening another.
+  // Never over plain http: (HTTP/1.1 only under 2TLS): there curl would learn that the
+  // connection cannot multiplex only from the first response, so one slow answer would
+  // hold every other transfer to its host until it ends.
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-  curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  if (is_https(req_.url)) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
   // Proxies come from http_proxy / https_proxy / no_proxy, which libcurl reads itself as
   // long as CURLOPT_PROXY is left unset: nothing here may set it.
   return Status::ok();

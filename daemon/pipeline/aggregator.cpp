@@ -52,6 +52,10 @@ struct SourceOutcome {
   std::optional<std::string> body_hash;  // of a 200 body now stored
 };
 
+Fetcher::Limits fetch_limits(const DaemonSettings& daemon) {
+  return {daemon.concurrency, daemon.per_host, std::chrono::milliseconds(daemon.host_delay)};
+}
+
 SourceOutcome failed_outcome() { return {SourceOutcome::Kind::kFailed, {}, {}, {}, {}}; }
 
 // What the feed itself says about how often to ask it (RSS ttl, sy:updatePeriod,
@@ -79,8 +83,7 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
       : io(io_context),
         config(std::move(cfg)),
         clock(std::move(clk)),
-        fetcher(io, Fetcher::Limits{config.daemon.concurrency, config.daemon.per_host,
-                                    std::chrono::milliseconds(config.daemon.host_delay)}),
+        fetcher(io, fetch_limits(config.daemon)),
         poll_timer(io),
         http(io, cache, http_options(config.daemon)) {
     for (const Source& source : config.sources) {
@@ -97,6 +100,7 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
   FeedCache cache;
   HttpServer http;
   bool serving = false;
+  bool socket_activated = false;  // serving on systemd's socket: `listen` is not ours to move
   std::unique_ptr<Store> store;  // used on store_thread only, after open()
   asio::thread_pool parse_pool{2};
   asio::thread_pool store_thread{1};
@@ -238,7 +242,17 @@ Status Aggregator::open() {
   return Status::ok();
 }
 
-Status Aggregator::serve_http() {
+Status Aggregator::serve_http(std::optional<int> passed_socket) {
+  if (passed_socket) {
+    Status s = impl_->http.adopt(*passed_socket);
+    impl_->serving = impl_->socket_activated = s.is_ok();
+    if (impl_->serving) {
+      spdlog::info("serving the unified feed on the socket systemd passed (port {})", impl_->http.port());
+      impl_->publish_metrics();
+      impl_->refresh_status_page();
+    }
+    return s;
+  }
   if (impl_->config.daemon.listen.empty()) return Status::ok();
   Status s = impl_->http.listen(impl_->config.daemon.listen);
   impl_->serving = s.is_ok();
@@ -323,17 +337,25 @@ ConfigDiff Aggregator::reload(Config next) {
   Impl& self = *impl_;
   const ConfigDiff diff = diff_configs(self.config, next);
   if (diff.empty()) return diff;
-  // These are fixed for the life of the process: the store, page reader and fetcher were
-  // built with them.
-  auto keep = [](const char* key, auto& now, const auto& before) {
-    if (now != before) spdlog::warn("reload: {} changes apply after a restart", key);
-    now = before;
-  };
-  keep("database", next.daemon.database, self.config.daemon.database);
-  keep("concurrency", next.daemon.concurrency, self.config.daemon.concurrency);
-  keep("per_host", next.daemon.per_host, self.config.daemon.per_host);
-  keep("host_delay", next.daemon.host_delay, self.config.daemon.host_delay);
-  keep("max_connections", next.daemon.max_connections, self.config.daemon.max_connections);
+  // The store and the page reader keep the file they opened: a new database is a restart.
+  if (next.daemon.database != self.config.daemon.database) {
+    spdlog::warn("reload: database = {} needs a restart; still using {}", next.daemon.database.string(),
+                 self.config.daemon.database.string());
+    next.daemon.database = self.config.daemon.database;
+  }
+  // The fetch limits apply at once: transfers in flight finish, new ones obey the new limits.
+  if (next.daemon.concurrency != self.config.daemon.concurrency ||
+      next.daemon.per_host != self.config.daemon.per_host || next.daemon.host_delay != self.config.daemon.host_delay) {
+    self.fetcher.set_limits(fetch_limits(next.daemon));
+    spdlog::info("reload: fetching with concurrency {}, per_host {}, host_delay {} s", next.daemon.concurrency,
+                 next.daemon.per_host, next.daemon.host_delay.count());
+  }
+  // The listener was built with it: the connection cap holds until a restart.
+  if (next.daemon.max_connections != self.config.daemon.max_connections) {
+    spdlog::warn("reload: max_connections = {} needs a restart; still {}", next.daemon.max_connections,
+                 self.config.daemon.max_connections);
+    next.daemon.max_connections = self.config.daemon.max_connections;
+  }
   spdlog::set_level(spdlog::level::from_str(next.daemon.log_level));
 
   self.sources.clear();
@@ -344,6 +366,11 @@ ConfigDiff Aggregator::reload(Config next) {
   }
   std::atomic_store(&self.output_filter, std::make_shared<const pipeline::EntryFilter>(next.output));
   self.retention_seconds = next.daemon.retention.count();
+  if (self.socket_activated && next.daemon.listen != self.config.daemon.listen) {
+    spdlog::warn("reload: listen = \"{}\" is not used: the socket comes from systemd (change ListenStream= in "
+                 "feedd.socket)", next.daemon.listen);
+    next.daemon.listen = self.config.daemon.listen;
+  }
   const bool listen_changed = next.daemon.listen != self.config.daemon.listen;
   const std::string old_listen = self.config.daemon.listen;
   self.config = next;
@@ -397,6 +424,9 @@ void Aggregator::stop(std::function<void()> done, std::chrono::seconds grace) {
   self.prune_timer.cancel();
   self.status_page_timer.cancel();
   if (self.serving) self.http.stop();
+  // Requests still queued behind the limits are not sent: only transfers in flight get
+  // the grace period.
+  self.in_flight -= static_cast<int>(self.fetcher.drop_queued());
   auto finish = [weak = std::weak_ptr<Impl>(impl_), done = std::move(done)]() mutable {
     auto self = weak.lock();
     if (!self) return;

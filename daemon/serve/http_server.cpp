@@ -27,6 +27,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <cstring>
 #include <charconv>
 #include <list>
 #include <map>
@@ -571,6 +573,26 @@ Status HttpServer::listen(std::string_view address) {
   }
   impl_->max_connections = fit_descriptor_limit(std::max<std::size_t>(impl_->options.max_connections, 1));
   impl_->port = impl_->acceptor.local_endpoint().port();
+  impl_->stopped = false;
+  impl_->do_accept();
+  return Status::ok();
+}
+
+Status HttpServer::adopt(int listening_fd) {
+  if (impl_->acceptor.is_open()) return Status::invalid_argument("the HTTP server is already listening");
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  if (::getsockname(listening_fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    return Status::network("socket " + std::to_string(listening_fd) + ": " + std::strerror(errno));
+  }
+  if (address.ss_family != AF_INET && address.ss_family != AF_INET6) {
+    return Status::invalid_argument("socket " + std::to_string(listening_fd) + " is not a TCP/IP socket");
+  }
+  beast::error_code ec;
+  impl_->acceptor.assign(address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), listening_fd, ec);
+  if (ec) return Status::network("socket " + std::to_string(listening_fd) + ": " + ec.message());
+  impl_->max_connections = fit_descriptor_limit(std::max<std::size_t>(impl_->options.max_connections, 1));
+  impl_->port = impl_->acceptor.local_endpoint(ec).port();
   impl_->stopped = false;
   impl_->do_accept();
   return Status::ok();

@@ -55,6 +55,8 @@ ServiceNotifier::~ServiceNotifier() {
   impl_->timer.cancel();
 }
 
+void ServiceNotifier::set_stall_after(std::chrono::seconds stall_after) { impl_->stall_after = stall_after; }
+
 void ServiceNotifier::ready(const std::string& status) { sd_notify(0, ("READY=1\nSTATUS=" + status).c_str()); }
 
 void ServiceNotifier::reloading() {

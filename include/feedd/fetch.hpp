@@ -83,6 +83,16 @@ class Fetcher {
   // exactly once, unless the Fetcher is destroyed first. Must be called on the io thread.
   void fetch(FetchRequest req, std::function<void(FetchResult)> done);
 
+  // Applies new limits at once (a reload): transfers in flight are never cut short; a lower
+  // limit starts no new transfer until enough of them finish, a higher one starts queued
+  // requests now. Must be called on the io thread.
+  void set_limits(Limits limits);
+  Limits limits() const;
+
+  // Forgets the requests still waiting for a slot (stopping: only transfers already in
+  // flight may finish); their `done` callbacks never run. Returns how many there were.
+  std::size_t drop_queued();
+
   // Transfers started and not finished, and requests waiting for a slot.
   std::size_t in_flight() const;
   std::size_t queued() const;

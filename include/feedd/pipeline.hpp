@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -49,8 +50,10 @@ class Aggregator {
   // stored (so the feed is served at once after a restart). Call before io.run().
   Status open();
 
-  // Starts the HTTP server when [daemon].listen is set.
-  Status serve_http();
+  // Starts the HTTP server when [daemon].listen is set; with `passed_socket` (a listening
+  // socket from systemd's socket activation) it serves on that instead, whatever `listen`
+  // says, and a reload never moves it.
+  Status serve_http(std::optional<int> passed_socket = std::nullopt);
   std::uint16_t http_port() const;  // 0 when not serving
 
   // What the service manager is told: whether fetches make progress (the watchdog) and a
@@ -76,8 +79,9 @@ class Aggregator {
   // (spread over the start window, not all at once), removed ones stop (their stories
   // stay), changed ones take their new settings, [output] changes re-render the feeds, and
   // the HTTP listener moves when `listen` changed (back to the old address if the new one
-  // can't be bound). `database`, `concurrency`, `per_host` and `host_delay` need a
-  // restart: a change to them is logged and otherwise ignored. Returns what changed.
+  // can't be bound), and `concurrency`, `per_host` and `host_delay` apply to the next
+  // transfers started (those in flight finish). Only `database` needs a restart: a change
+  // to it is logged and otherwise ignored. Returns what changed.
   ConfigDiff reload(Config next);
 
   // Stops polling and serving, waits for fetches in flight (at most `grace`), lets the

@@ -113,6 +113,9 @@ class HttpServer {
 
   // Binds and starts accepting on "HOST:PORT" (port 0 picks a free one).
   Status listen(std::string_view address);
+  // Starts accepting on `listening_fd`, a TCP socket already bound and listening (handed
+  // over by systemd's socket activation). The server owns the descriptor from now on.
+  Status adopt(int listening_fd);
   std::uint16_t port() const;
   // Connections open now (io thread only).
   std::size_t connections() const;

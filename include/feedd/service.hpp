@@ -6,11 +6,13 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
 
 #include "feedd/pipeline.hpp"
+#include "feedd/status.hpp"
 
 namespace feedd {
 
@@ -22,6 +24,9 @@ class ServiceNotifier {
   ServiceNotifier(boost::asio::io_context& io, const Aggregator& aggregator, std::chrono::seconds stall_after);
   ~ServiceNotifier();
 
+  // A reload changed the fetch timeout: the stall bound follows it.
+  void set_stall_after(std::chrono::seconds stall_after);
+
   void ready(const std::string& status);
   void reloading();
   void stopping();
@@ -32,5 +37,11 @@ class ServiceNotifier {
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };
+
+// The listening socket systemd handed over (socket activation, feedd.socket: LISTEN_FDS and
+// LISTEN_PID, sd_listen_fds(3)); nullopt when there is none. More than one socket, or one
+// that is not a listening stream socket, is an error. The variables are unset, so that
+// children never see them.
+Result<std::optional<int>> passed_listen_socket();
 
 }  // namespace feedd
