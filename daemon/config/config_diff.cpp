@@ -10,13 +10,13 @@ namespace {
 // Everything an operator can write in a [[feed]] table; `line` is where, not what.
 auto source_fields(const Source& s) {
   return std::tie(s.url, s.title, s.tags, s.interval, s.min_interval, s.max_interval, s.user_agent, s.enabled,
-                  s.include, s.exclude);
+                  s.include, s.exclude, s.allow_private_networks);
 }
 
 auto daemon_fields(const DaemonSettings& d) {
   return std::tie(d.listen, d.database, d.output_dir, d.interval, d.concurrency, d.per_host, d.timeout,
                   d.max_bytes, d.user_agent, d.min_interval, d.max_interval, d.host_delay, d.retention,
-                  d.log_level);
+                  d.log_level, d.allow_private_networks);
 }
 
 auto output_fields(const OutputSettings& o) {

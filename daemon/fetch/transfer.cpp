@@ -1,6 +1,12 @@
 #include "fetch/transfer.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <curl/header.h>
+
+#include "fetch/url_parts.hpp"
 
 namespace feedd::fetch {
 namespace {
@@ -9,6 +15,40 @@ constexpr const char* kAccept =
     "Accept: application/atom+xml, application/rss+xml, application/feed+json, application/xml;q=0.9, "
     "text/xml;q=0.9, */*;q=0.8";
 constexpr long kMaxRedirects = 5;
+// Header lines of all the answers of one transfer together. Far above any real server's,
+// and a bound on what an endless stream of headers (or of 1xx answers) can make us hold.
+constexpr std::size_t kMaxHeaderBytes = 256 * 1024;
+// What a message quotes of a server-chosen URL: enough to recognise it.
+constexpr std::size_t kMaxQuotedUrl = 200;
+
+std::string quoted_url(std::string_view url) {
+  if (url.size() <= kMaxQuotedUrl) return std::string(url);
+  return std::string(url.substr(0, kMaxQuotedUrl)) + "...";
+}
+
+// The operator wrote this address (or `localhost`) into feeds.conf: it and its redirects
+// may stay in private space.
+bool names_private_host(const std::string& url, const AddressPolicy& policy) {
+  auto parts = split_url(url);
+  if (!parts) return false;
+  const std::string& host = parts->host;
+  constexpr std::string_view kLocal = ".localhost";
+  if (host == "localhost" || (host.size() > kLocal.size() && host.ends_with(kLocal))) return true;
+  const AddressScope scope = policy.classify ? policy.classify(host) : classify_address(host);
+  return scope != AddressScope::kPublic && scope != AddressScope::kInvalid;
+}
+
+std::string numeric_address(const curl_sockaddr& address) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (address.family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&address.addr);
+    inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+  } else if (address.family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&address.addr);
+    inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+  }
+  return text;
+}
 
 long as_ms(std::chrono::seconds s) { return static_cast<long>(std::chrono::milliseconds(s).count()); }
 
@@ -19,6 +59,7 @@ Transfer::Transfer(FetchRequest req, std::function<void(FetchResult)> done, std:
 
 Status Transfer::start() {
   started_ = std::chrono::steady_clock::now();
+  may_reach_private_ = req_.address_policy.allow_private_networks || names_private_host(req_.url, req_.address_policy);
   easy_.reset(curl_easy_init());
   if (!easy_) return Status::network("GET " + req_.url + ": curl_easy_init failed");
   CURL* e = easy_.get();
@@ -59,6 +100,14 @@ Status Transfer::start() {
   curl_easy_setopt(e, CURLOPT_WRITEDATA, this);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &Transfer::on_header);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, this);
+  // The address policy: every new connection is checked before connect(), on the address
+  // the resolver gave (so a second, different DNS answer is checked too), and every
+  // reused one before a request goes out on it (a connection another source opened to a
+  // private address must not serve this one's redirect).
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &Transfer::on_open_socket);
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, this);
+  curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &Transfer::on_request_ready);
+  curl_easy_setopt(e, CURLOPT_PREREQDATA, this);
   // HTTP/2 where the server offers it (ALPN); a transfer to a host that already has a
   // connection being set up waits for it and multiplexes rather than opening another.
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
@@ -84,6 +133,11 @@ size_t Transfer::on_body(char* data, size_t size, size_t count, void* self) {
 size_t Transfer::on_header(char* data, size_t size, size_t count, void* self) {
   auto* t = static_cast<Transfer*>(self);
   const size_t n = size * count;
+  t->header_bytes_ += n;
+  if (t->header_bytes_ > kMaxHeaderBytes) {
+    t->headers_too_large_ = true;
+    return 0;  // curl aborts with CURLE_WRITE_ERROR
+  }
   std::string_view line(data, n);
   if (line.size() > 12 && line.substr(0, 5) == "HTTP/") {
     const auto space = line.find(' ');
@@ -104,6 +158,52 @@ size_t Transfer::on_header(char* data, size_t size, size_t count, void* self) {
     }
   }
   return n;
+}
+
+AddressScope Transfer::scope_of(std::string_view numeric) const {
+  return req_.address_policy.classify ? req_.address_policy.classify(numeric) : classify_address(numeric);
+}
+
+bool Transfer::refuses(const std::string& numeric) {
+  if (may_reach_private_) return false;
+  const AddressScope scope = scope_of(numeric);
+  if (scope == AddressScope::kPublic) return false;
+  const std::string what = std::string(address_scope_name(scope)) + " address " + (numeric.empty() ? "?" : numeric);
+  if (hops_.empty()) {
+    refusal_ = "connection to " + what + " refused";
+  } else {
+    char* target = nullptr;
+    curl_easy_getinfo(easy_.get(), CURLINFO_EFFECTIVE_URL, &target);
+    refusal_ = "redirect to " + what + (target ? " (" + quoted_url(target) + ")" : std::string()) + " refused";
+  }
+  refusal_ += " (allow_private_networks = false)";
+  return true;
+}
+
+// Runs before curl creates the socket: returning CURL_SOCKET_BAD means no packet is ever
+// sent to the address (curl tries the host's next address, else fails the transfer with
+// CURLE_COULDNT_CONNECT).
+curl_socket_t Transfer::on_open_socket(void* self, curlsocktype, curl_sockaddr* address) {
+  auto* t = static_cast<Transfer*>(self);
+  if (t->refuses(numeric_address(*address))) return CURL_SOCKET_BAD;
+  return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
+// Runs once the connection is there (new or reused), before the request is written.
+// CURL_PREREQFUNC_ABORT ends the transfer with CURLE_ABORTED_BY_CALLBACK.
+int Transfer::on_request_ready(void* self, char* primary_ip, char*, int, int) {
+  auto* t = static_cast<Transfer*>(self);
+  return t->refuses(primary_ip ? primary_ip : "") ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+}
+
+// A Location to another scheme ends the transfer with CURLE_UNSUPPORTED_PROTOCOL: name it.
+std::optional<std::string> Transfer::refused_redirect_scheme() const {
+  if (hops_.empty()) return std::nullopt;
+  char* target = nullptr;
+  curl_easy_getinfo(easy_.get(), CURLINFO_REDIRECT_URL, &target);
+  if (!target) curl_easy_getinfo(easy_.get(), CURLINFO_EFFECTIVE_URL, &target);
+  if (!target) return std::nullopt;
+  return "redirect to " + quoted_url(target) + " refused: only http and https are followed";
 }
 
 // Headers of the last response only (request -1): a redirect's ETag must not be stored as
@@ -150,6 +250,21 @@ FetchResult Transfer::finish(CURLcode code) {
                                       "-byte limit");
     return result;
   }
+  if (headers_too_large_) {
+    result.status = Status::too_large("GET " + req_.url + ": response headers over the " +
+                                      std::to_string(kMaxHeaderBytes) + "-byte limit");
+    return result;
+  }
+  if (code != CURLE_OK && !refusal_.empty()) {
+    result.status = Status::network("GET " + req_.url + ": " + refusal_);
+    return result;
+  }
+  if (code == CURLE_UNSUPPORTED_PROTOCOL) {
+    if (auto why = refused_redirect_scheme()) {
+      result.status = Status::network("GET " + req_.url + ": " + *why);
+      return result;
+    }
+  }
   if (code != CURLE_OK) {
     result.status = transport_error(code);
     return result;
@@ -168,6 +283,11 @@ FetchResult Transfer::finish(CURLcode code) {
     // A 304 may omit validators; the ones we sent still hold.
     if (!result.etag) result.etag = req_.etag;
     if (!result.last_modified) result.last_modified = req_.last_modified;
+    return result;
+  }
+  if (http_status >= 300 && http_status <= 399 && !final_header("Location")) {
+    // curl follows every redirect that has somewhere to go: this one had nowhere.
+    result.status = Status::http("GET " + req_.url, static_cast<int>(http_status), "a redirect without Location");
     return result;
   }
   if (http_status < 200 || http_status > 299) {

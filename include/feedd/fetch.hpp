@@ -10,12 +10,45 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/io_context.hpp>
 
 #include "feedd/status.hpp"
 
 namespace feedd {
+
+// Where a numeric address leads. Everything but kPublic is what allow_private_networks
+// guards: a feed on the internet must not be able to send feedd into the operator's own
+// machine or networks.
+enum class AddressScope {
+  kPublic,
+  kLoopback,     // 127.0.0.0/8, ::1
+  kPrivate,      // 10/8, 172.16/12, 192.168/16, 100.64/10 (carrier NAT), fc00::/7, fec0::/10
+  kLinkLocal,    // 169.254/16, fe80::/10
+  kUnspecified,  // 0.0.0.0/8, :: (connecting to it reaches this host)
+  kReserved,     // multicast, broadcast, 240/4, ff00::/8: never a feed server
+  kInvalid,      // not a numeric address
+};
+
+// Classifies an IPv4 or IPv6 address written numerically ("10.0.0.1", "fe80::1%eth0",
+// "[::1]"). IPv6 forms that carry an IPv4 address (v4-mapped ::ffff:a.b.c.d, v4-compatible
+// ::a.b.c.d, NAT64 64:ff9b::/96, 6to4 2002::/16) take the scope of that address. Pure.
+AddressScope classify_address(std::string_view numeric);
+// "loopback", "private", "link-local", "unspecified", "reserved", "public", "invalid".
+const char* address_scope_name(AddressScope scope);
+
+// Which addresses a fetch may connect to. Checked on every connection curl opens (before
+// connect(), on the resolved address, so a DNS answer that changes between two lookups
+// cannot slip past) and on every connection it reuses, before a request is sent.
+struct AddressPolicy {
+  // false: a connection to any address not kPublic is refused, unless the request's own
+  // URL names such an address (an IP literal, `localhost` or `*.localhost`): what the
+  // operator wrote is trusted, together with its redirects inside private space.
+  bool allow_private_networks = false;
+  // A seam for tests (loopback only): how addresses are classified. Unset: classify_address.
+  std::function<AddressScope(std::string_view numeric)> classify;
+};
 
 struct FetchRequest {
   // A GET of `url` with every other setting at its default.
@@ -35,6 +68,7 @@ struct FetchRequest {
   std::chrono::seconds low_speed_time{15};
   std::uint64_t max_bytes = 16ull << 20;  // counted on the decoded body
   std::string user_agent = "feedd/0.1";
+  AddressPolicy address_policy;
 };
 
 struct FetchResult {
