@@ -18,6 +18,9 @@ constexpr long kMaxRedirects = 5;
 // Header lines of all the answers of one transfer together. Far above any real server's,
 // and a bound on what an endless stream of headers (or of 1xx answers) can make us hold.
 constexpr std::size_t kMaxHeaderBytes = 256 * 1024;
+// A validator is sent back as a request header on every later fetch: a longer one is a
+// server's junk, not worth storing (real ETags are a few dozen bytes).
+constexpr std::size_t kMaxValidator = 1024;
 // What a message quotes of a server-chosen URL: enough to recognise it.
 constexpr std::size_t kMaxQuotedUrl = 200;
 
@@ -108,10 +111,14 @@ Status Transfer::start() {
   curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, this);
   curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &Transfer::on_request_ready);
   curl_easy_setopt(e, CURLOPT_PREREQDATA, this);
-  // HTTP/2 where the server offers it (ALPN); a transfer to a host that already has a
-  // connection being set up waits for it and multiplexes rather than opening another.
+  // HTTP/2 where the server offers it (ALPN); an https transfer to a host that already has
+  // a connection being set up waits for it and multiplexes rather than opening another.
+  // Never for http: (no HTTP/2 without TLS here): curl would hold every transfer to that
+  // host:port until the first answer, so one stalled server would stall them all.
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-  curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  if (req_.url.size() > 6 && (req_.url.compare(0, 6, "https:") == 0 || req_.url.compare(0, 6, "HTTPS:") == 0)) {
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  }
   // Proxies come from http_proxy / https_proxy / no_proxy, which libcurl reads itself as
   // long as CURLOPT_PROXY is left unset: nothing here may set it.
   return Status::ok();
@@ -276,6 +283,8 @@ FetchResult Transfer::finish(CURLcode code) {
   if (content_type) result.content_type = content_type;
   result.etag = final_header("ETag");
   result.last_modified = final_header("Last-Modified");
+  if (result.etag && result.etag->size() > kMaxValidator) result.etag.reset();
+  if (result.last_modified && result.last_modified->size() > kMaxValidator) result.last_modified.reset();
   read_hints(result, http_status);
 
   if (http_status == 304) {

@@ -65,10 +65,11 @@ bool RawConnection::pause(std::chrono::milliseconds how_long) {
   return !stopping_;
 }
 
+// The close after the script returns is what sends the RST: a shutdown() here would send
+// a FIN first.
 void RawConnection::reset() {
   linger l{1, 0};
   ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
-  ::shutdown(fd_, SHUT_RDWR);
 }
 
 void RawConnection::close_write() { ::shutdown(fd_, SHUT_WR); }

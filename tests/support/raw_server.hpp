@@ -28,7 +28,8 @@ class RawConnection {
   bool send(std::string_view bytes);
   // Waits; false when the server is stopping.
   bool pause(std::chrono::milliseconds how_long);
-  // Closes with an RST instead of a FIN (SO_LINGER 0).
+  // The connection ends with an RST instead of a FIN (SO_LINGER 0) when the script
+  // returns, which it should do at once.
   void reset();
   // Closes the sending side (FIN) without waiting for the script to end.
   void close_write();
