@@ -602,3 +602,38 @@ TEST_CASE("Odd Retry-After values are read as no wait, at most a day, or nothing
     CHECK(r.retry_after == wait);
   }
 }
+
+TEST_CASE("A server that stalls one fetch does not hold up the other fetches to the same host and port",
+          "[hostile-server]") {
+  RawServer server([](RawConnection& c) {
+    if (c.target() == "/stall") {
+      c.pause(60s);
+      return;
+    }
+    send_document(c, rss_with("prompt"));
+  });
+  boost::asio::io_context io;
+  Fetcher fetcher(io, Fetcher::Limits{64, 8});
+  std::vector<FetchResult> results;
+  const auto started = std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::duration> prompt_ones_done;
+  auto add = [&](const std::string& path) {
+    FetchRequest req = seam_request(server.url(path), AddressPolicy{});
+    req.timeout = 3s;
+    fetcher.fetch(std::move(req), [&](FetchResult r) {
+      results.push_back(std::move(r));
+      if (results.size() == 5) prompt_ones_done = std::chrono::steady_clock::now() - started;
+      if (results.size() == 6) io.stop();
+    });
+  };
+  add("/stall");  // first: its connection is the one the others could be made to wait for
+  io.run_for(50ms);
+  for (int i = 0; i < 5; ++i) add("/feed" + std::to_string(i));
+  io.restart();
+  io.run_for(10s);
+  REQUIRE(results.size() == 6);
+  for (std::size_t i = 0; i < 5; ++i) CHECK(results[i].status.is_ok());
+  CHECK(results[5].status.message().find("timed out") != std::string::npos);
+  REQUIRE(prompt_ones_done.has_value());
+  CHECK(*prompt_ones_done < 1500ms);  // not behind the stalled one's 3 s timeout
+}
