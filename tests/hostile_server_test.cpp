@@ -579,6 +579,19 @@ TEST_CASE("A permanent redirect to a private address is never reported as the fe
   CHECK_FALSE(r.permanent_redirect.has_value());
 }
 
+TEST_CASE("A source moved by permanent redirects is trusted only as far as the URL the operator wrote",
+          "[hostile-server][address-policy]") {
+  RawServer inside([](RawConnection& c) { send_document(c, rss_with("inside")); });
+  boost::asio::io_context io;
+  Fetcher fetcher(io, {});
+  AddressPolicy policy = loopback_seam();
+  policy.operator_url = "http://127.0.0.2:1/feed";  // "public", where the source started
+  const FetchResult r = fetch_one(fetcher, io, seam_request(inside.url("/feed"), policy));
+  CHECK(r.status.message().find("connection to loopback address 127.0.0.1 refused (allow_private_networks = false)") !=
+        std::string::npos);
+  CHECK(inside.connections() == 0);
+}
+
 TEST_CASE("Odd Retry-After values are read as no wait, at most a day, or nothing", "[hostile-server]") {
   const std::map<std::string, std::optional<std::chrono::seconds>> expected = {
       {"-30", 0s},

@@ -62,7 +62,8 @@ Transfer::Transfer(FetchRequest req, std::function<void(FetchResult)> done, std:
 
 Status Transfer::start() {
   started_ = std::chrono::steady_clock::now();
-  may_reach_private_ = req_.address_policy.allow_private_networks || names_private_host(req_.url, req_.address_policy);
+  may_reach_private_ = req_.address_policy.allow_private_networks || names_private_host(
+      req_.address_policy.operator_url.empty() ? req_.url : req_.address_policy.operator_url, req_.address_policy);
   easy_.reset(curl_easy_init());
   if (!easy_) return Status::network("GET " + req_.url + ": curl_easy_init failed");
   CURL* e = easy_.get();

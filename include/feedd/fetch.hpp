@@ -42,10 +42,13 @@ const char* address_scope_name(AddressScope scope);
 // connect(), on the resolved address, so a DNS answer that changes between two lookups
 // cannot slip past) and on every connection it reuses, before a request is sent.
 struct AddressPolicy {
-  // false: a connection to any address not kPublic is refused, unless the request's own
+  // false: a connection to any address not kPublic is refused, unless the operator's
   // URL names such an address (an IP literal, `localhost` or `*.localhost`): what the
   // operator wrote is trusted, together with its redirects inside private space.
   bool allow_private_networks = false;
+  // The URL the operator wrote, when the request goes elsewhere (a source moved by
+  // permanent redirects): only its host can make private addresses trusted. "": req.url.
+  std::string operator_url;
   // A seam for tests (loopback only): how addresses are classified. Unset: classify_address.
   std::function<AddressScope(std::string_view numeric)> classify;
 };
