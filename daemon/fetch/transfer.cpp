@@ -4,6 +4,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cctype>
+
 #include <curl/header.h>
 
 #include "fetch/url_parts.hpp"
@@ -39,6 +41,15 @@ bool names_private_host(const std::string& url, const AddressPolicy& policy) {
   if (host == "localhost" || (host.size() > kLocal.size() && host.ends_with(kLocal))) return true;
   const AddressScope scope = policy.classify ? policy.classify(host) : classify_address(host);
   return scope != AddressScope::kPublic && scope != AddressScope::kInvalid;
+}
+
+bool is_https(std::string_view url) {
+  constexpr std::string_view kScheme = "https:";
+  if (url.size() < kScheme.size()) return false;
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(url[i])) != kScheme[i]) return false;
+  }
+  return true;
 }
 
 std::string numeric_address(const curl_sockaddr& address) {
@@ -117,7 +128,7 @@ Status Transfer::start() {
   // Never for http: (no HTTP/2 without TLS here): curl would hold every transfer to that
   // host:port until the first answer, so one stalled server would stall them all.
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-  if (req_.url.size() > 6 && (req_.url.compare(0, 6, "https:") == 0 || req_.url.compare(0, 6, "HTTPS:") == 0)) {
+  if (is_https(req_.url)) {
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
   }
   // Proxies come from http_proxy / https_proxy / no_proxy, which libcurl reads itself as
