@@ -76,13 +76,16 @@ struct FetchRequest {
 
 struct FetchResult {
   // ok for 200 with a non-empty body and for 304; otherwise why the fetch failed
-  // (network, HTTP status, too large, empty body, unreadable file).
+  // (network: also a connection the AddressPolicy refused and a redirect to a scheme other
+  // than http/https; HTTP status; too large: the body over max_bytes or the headers over
+  // 256 KiB; empty body; unreadable file).
   Status status;
   int http_status = 0;        // 0 for file: sources and transport failures
   bool not_modified = false;  // 304 (or an unchanged file)
   std::string body;           // decoded (gzip/deflate undone); empty when not_modified
   std::string content_type;   // the Content-Type header, "" when none
-  std::optional<std::string> etag;           // validators to store for the next fetch
+  // Validators to store for the next fetch; one over 1 KiB is dropped.
+  std::optional<std::string> etag;
   std::optional<std::string> last_modified;
   std::string final_url;  // after redirects
   std::chrono::milliseconds elapsed{0};
