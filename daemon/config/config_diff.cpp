@@ -10,7 +10,7 @@ namespace {
 // Everything an operator can write in a [[feed]] table; `line` is where, not what.
 auto source_fields(const Source& s) {
   return std::tie(s.url, s.title, s.tags, s.interval, s.min_interval, s.max_interval, s.user_agent, s.enabled,
-                  s.include, s.exclude);
+                  s.include, s.exclude, s.allow_private_networks);
 }
 
 // The names of the [daemon] keys whose values differ, in the README's order.
@@ -34,6 +34,7 @@ std::vector<std::string> changed_daemon_keys(const DaemonSettings& a, const Daem
   check("retention", a.retention, b.retention);
   check("log_level", a.log_level, b.log_level);
   check("max_connections", a.max_connections, b.max_connections);
+  check("allow_private_networks", a.allow_private_networks, b.allow_private_networks);
   return keys;
 }
 

@@ -29,14 +29,15 @@ std::string ConfigError::to_string() const {
 namespace {
 
 constexpr std::array<std::string_view, 3> kTopKeys = {"daemon", "output", "feed"};
-constexpr std::array<std::string_view, 15> kDaemonKeys = {
+constexpr std::array<std::string_view, 16> kDaemonKeys = {
     "listen",     "database",  "output_dir", "interval",     "concurrency",  "per_host",   "timeout",
     "max_bytes",  "user_agent", "retention", "log_level",    "min_interval", "max_interval", "host_delay",
-    "max_connections"};
+    "max_connections", "allow_private_networks"};
 constexpr std::array<std::string_view, 7> kOutputKeys = {"title", "id", "link", "max_entries", "near_duplicates",
                                                           "include", "exclude"};
-constexpr std::array<std::string_view, 10> kFeedKeys = {"url",     "title",   "tags",         "interval",     "enabled",
-                                                        "include", "exclude", "min_interval", "max_interval", "user_agent"};
+constexpr std::array<std::string_view, 11> kFeedKeys = {"url",          "title",        "tags",       "interval",
+                                                        "enabled",      "include",      "exclude",    "min_interval",
+                                                        "max_interval", "user_agent",   "allow_private_networks"};
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
 
 // Walks one parsed document, checking as it converts; the first error of a key doesn't
@@ -162,6 +163,7 @@ class Checker {
     if (auto v = get_duration(t, "retention")) d.retention = *v;
     read_interval_bounds(t, d.min_interval, d.max_interval);
     if (auto v = get_duration(t, "host_delay", /*zero_ok=*/true)) d.host_delay = *v;
+    if (auto v = get_bool(t, "allow_private_networks")) d.allow_private_networks = *v;
     if (auto v = get_string(t, "log_level")) {
       if (std::find(kLogLevels.begin(), kLogLevels.end(), *v) == kLogLevels.end()) {
         error_at(t.get("log_level")->source(),
@@ -191,6 +193,7 @@ class Checker {
     s.min_interval = d.min_interval;
     s.max_interval = d.max_interval;
     s.user_agent = d.user_agent;
+    s.allow_private_networks = d.allow_private_networks;
     bool ok = true;
     const toml::node* url_node = t.get("url");
     auto url = get_string(t, "url");
@@ -228,6 +231,7 @@ class Checker {
     if (auto v = get_bool(t, "enabled")) s.enabled = *v;
     read_interval_bounds(t, s.min_interval, s.max_interval);
     if (auto v = get_string(t, "user_agent")) s.user_agent = *v;
+    if (auto v = get_bool(t, "allow_private_networks")) s.allow_private_networks = *v;
     s.include = get_regex(t, "include");
     s.exclude = get_regex(t, "exclude");
     if (!ok) return std::nullopt;

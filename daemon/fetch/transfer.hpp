@@ -35,9 +35,15 @@ class Transfer {
  private:
   static size_t on_body(char* data, size_t size, size_t count, void* self);
   static size_t on_header(char* data, size_t size, size_t count, void* self);
+  static curl_socket_t on_open_socket(void* self, curlsocktype purpose, curl_sockaddr* address);
+  static int on_request_ready(void* self, char* primary_ip, char* local_ip, int primary_port, int local_port);
+  // Whether a connection to `numeric` breaks the address policy; notes why when it does.
+  bool refuses(const std::string& numeric);
+  AddressScope scope_of(std::string_view numeric) const;
   void read_hints(FetchResult& result, long http_status) const;
   std::optional<std::string> final_header(const char* name) const;
   Status transport_error(CURLcode code) const;
+  std::optional<std::string> refused_redirect_scheme() const;
 
   FetchRequest req_;
   std::function<void(FetchResult)> done_;
@@ -47,6 +53,12 @@ class Transfer {
   std::string body_;
   std::vector<Hop> hops_;  // every answer of the redirect chain, in order
   bool too_large_ = false;
+  std::size_t header_bytes_ = 0;  // of every answer in the chain, against kMaxHeaderBytes
+  bool headers_too_large_ = false;
+  // Set in start(): the operator's URL itself names a private address (or the policy
+  // allows them), so its connections may go anywhere.
+  bool may_reach_private_ = false;
+  std::string refusal_;  // why a connection was refused by the address policy, "" if none
   char error_[CURL_ERROR_SIZE] = {};
   std::chrono::steady_clock::time_point started_;
 };

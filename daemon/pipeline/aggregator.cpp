@@ -568,6 +568,8 @@ void Aggregator::Impl::fetch_source(const Source& source) {
   request.connect_timeout = std::min(config.daemon.timeout, std::chrono::seconds(10));
   request.max_bytes = config.daemon.max_bytes;
   request.user_agent = source.user_agent.empty() ? config.daemon.user_agent : source.user_agent;
+  request.address_policy.allow_private_networks = source.allow_private_networks;
+  request.address_policy.operator_url = source.url;
   ++in_flight;
   fetcher.fetch(std::move(request), [weak = weak_from_this(), url = source.url](FetchResult result) {
     if (auto self = weak.lock()) self->on_fetched(url, std::move(result));

@@ -27,6 +27,9 @@ struct Source {
   std::chrono::seconds min_interval{0};
   std::chrono::seconds max_interval{0};
   std::string user_agent;  // [daemon].user_agent unless set
+  // May a fetch of this source connect to loopback, private or link-local addresses it
+  // did not name itself (a redirect, a host name resolving there)? [daemon] value unless set.
+  bool allow_private_networks = false;
   bool enabled = true;
   std::optional<std::string> include;  // ECMAScript regex on title + text; "(?i)" prefix = ignore case
   std::optional<std::string> exclude;
@@ -53,6 +56,8 @@ struct DaemonSettings {
   std::chrono::seconds max_interval{24 * 3600};
   // Least time between the starts of two requests to the same host.
   std::chrono::seconds host_delay{1};
+  // The default of every source's allow_private_networks.
+  bool allow_private_networks = false;
   std::chrono::seconds retention{90 * 24 * 3600};
   std::string log_level = "info";
 };

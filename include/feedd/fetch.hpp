@@ -10,12 +10,48 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/io_context.hpp>
 
 #include "feedd/status.hpp"
 
 namespace feedd {
+
+// Where a numeric address leads. Everything but kPublic is what allow_private_networks
+// guards: a feed on the internet must not be able to send feedd into the operator's own
+// machine or networks.
+enum class AddressScope {
+  kPublic,
+  kLoopback,     // 127.0.0.0/8, ::1
+  kPrivate,      // 10/8, 172.16/12, 192.168/16, 100.64/10 (carrier NAT), fc00::/7, fec0::/10
+  kLinkLocal,    // 169.254/16, fe80::/10
+  kUnspecified,  // 0.0.0.0/8, :: (connecting to it reaches this host)
+  kReserved,     // multicast, broadcast, 240/4, ff00::/8: never a feed server
+  kInvalid,      // not a numeric address
+};
+
+// Classifies an IPv4 or IPv6 address written numerically ("10.0.0.1", "fe80::1%eth0",
+// "[::1]"). IPv6 forms that carry an IPv4 address (v4-mapped ::ffff:a.b.c.d, v4-compatible
+// ::a.b.c.d, NAT64 64:ff9b::/96, 6to4 2002::/16) take the scope of that address. Pure.
+AddressScope classify_address(std::string_view numeric);
+// "loopback", "private", "link-local", "unspecified", "reserved", "public", "invalid".
+const char* address_scope_name(AddressScope scope);
+
+// Which addresses a fetch may connect to. Checked on every connection curl opens (before
+// connect(), on the resolved address, so a DNS answer that changes between two lookups
+// cannot slip past) and on every connection it reuses, before a request is sent.
+struct AddressPolicy {
+  // false: a connection to any address not kPublic is refused, unless the operator's
+  // URL names such an address (an IP literal, `localhost` or `*.localhost`): what the
+  // operator wrote is trusted, together with its redirects inside private space.
+  bool allow_private_networks = false;
+  // The URL the operator wrote, when the request goes elsewhere (a source moved by
+  // permanent redirects): only its host can make private addresses trusted. "": req.url.
+  std::string operator_url;
+  // A seam for tests (loopback only): how addresses are classified. Unset: classify_address.
+  std::function<AddressScope(std::string_view numeric)> classify;
+};
 
 struct FetchRequest {
   // A GET of `url` with every other setting at its default.
@@ -35,17 +71,21 @@ struct FetchRequest {
   std::chrono::seconds low_speed_time{15};
   std::uint64_t max_bytes = 16ull << 20;  // counted on the decoded body
   std::string user_agent = "feedd/0.1";
+  AddressPolicy address_policy;
 };
 
 struct FetchResult {
   // ok for 200 with a non-empty body and for 304; otherwise why the fetch failed
-  // (network, HTTP status, too large, empty body, unreadable file).
+  // (network: also a connection the AddressPolicy refused and a redirect to a scheme other
+  // than http/https; HTTP status; too large: the body over max_bytes or the headers over
+  // 256 KiB; empty body; unreadable file).
   Status status;
   int http_status = 0;        // 0 for file: sources and transport failures
   bool not_modified = false;  // 304 (or an unchanged file)
   std::string body;           // decoded (gzip/deflate undone); empty when not_modified
   std::string content_type;   // the Content-Type header, "" when none
-  std::optional<std::string> etag;           // validators to store for the next fetch
+  // Validators to store for the next fetch; one over 1 KiB is dropped.
+  std::optional<std::string> etag;
   std::optional<std::string> last_modified;
   std::string final_url;  // after redirects
   std::chrono::milliseconds elapsed{0};

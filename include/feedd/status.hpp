@@ -36,6 +36,11 @@ class Status {
   static Status http(std::string_view url, int http_status) {
     return {StatusKind::kHttp, std::string(url) + ": HTTP " + std::to_string(http_status)};
   }
+  // "GET https://x/feed: HTTP 302 (a redirect without Location)"
+  static Status http(std::string_view url, int http_status, std::string_view detail) {
+    return {StatusKind::kHttp, std::string(url) + ": HTTP " + std::to_string(http_status) + " (" +
+                                   std::string(detail) + ")"};
+  }
   static Status too_large(std::string message) { return {StatusKind::kTooLarge, std::move(message)}; }
   static Status parse(std::string message) { return {StatusKind::kParse, std::move(message)}; }
   static Status not_a_feed(std::string message) { return {StatusKind::kNotAFeed, std::move(message)}; }
