@@ -11,7 +11,8 @@
 namespace feedd::parse {
 
 // Well-formed UTF-8 XML rebuilt from `xml` (UTF-8), or nullopt when not even a root
-// element could be recovered. Never loads a DTD or an external entity, never expands an
+// element could be recovered. Unquoted and bare attribute values (href=foo, nowrap) are
+// quoted first, as HTML reads them. Never loads a DTD or an external entity, never expands an
 // entity, and nests at most libxml2's default 256 levels deep.
 std::optional<std::string> rebuild_well_formed(std::string_view xml);
 
