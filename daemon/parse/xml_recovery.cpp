@@ -79,11 +79,18 @@ size_t quote_attributes(std::string_view xml, size_t i, std::string& out) {
   return i;
 }
 
-// The document with every start tag's attributes quoted (see quote_attributes); text,
-// comments, CDATA, processing instructions and the doctype are copied as they are.
+// libxml2 stops reading at 256 open elements (no XML_PARSE_HUGE), and with it every entry
+// after the deep one is lost. Tags opened past this depth are left out, with their end
+// tags; their text stays.
+constexpr size_t kMaxOpen = 200;
+
+// The document with every start tag's attributes quoted (see quote_attributes) and
+// nesting past kMaxOpen flattened; text, comments, CDATA, processing instructions and
+// the doctype are copied as they are.
 std::string quote_unquoted_attributes(std::string_view xml) {
   std::string out;
   out.reserve(xml.size() + xml.size() / 16);
+  size_t depth = 0;
   size_t i = 0;
   while (i < xml.size()) {
     const size_t lt = xml.find('<', i);
@@ -104,6 +111,15 @@ std::string quote_unquoted_attributes(std::string_view xml) {
       break;
     }
     if (copied) continue;
+    if (i + 2 < xml.size() && xml[i + 1] == '/' && is_ascii_letter(xml[i + 2])) {
+      const bool dropped = depth > kMaxOpen;
+      if (depth > 0) --depth;
+      if (dropped) {
+        const size_t close = xml.find('>', i);
+        i = close == std::string_view::npos ? xml.size() : close + 1;
+        continue;
+      }
+    }
     if (i + 1 >= xml.size() || !is_ascii_letter(xml[i + 1])) {
       out += xml[i++];
       continue;
@@ -112,8 +128,14 @@ std::string quote_unquoted_attributes(std::string_view xml) {
     while (name_end < xml.size() && !is_space(xml[name_end]) && xml[name_end] != '>' && xml[name_end] != '/' &&
            xml[name_end] != '<')
       ++name_end;
+    const size_t tag_start = out.size();
     out.append(xml.substr(i, name_end - i));
     i = quote_attributes(xml, name_end, out);
+    if (xml.substr(i, 2) == "/>") continue;
+    if (++depth > kMaxOpen) {
+      out.resize(tag_start);
+      if (i < xml.size() && xml[i] == '>') ++i;
+    }
   }
   return out;
 }
