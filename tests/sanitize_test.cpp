@@ -125,3 +125,11 @@ TEST_CASE("The sanitiser can run on several threads at once", "[sanitize]") {
   for (std::thread& thread : threads) thread.join();
   CHECK(good == std::vector<int>(4, 200));
 }
+
+TEST_CASE("<wbr> and <source> keep the text that follows them", "[sanitize]") {
+  // libxml2 2.9 does not know them as void elements and nests the following text inside.
+  CHECK(sanitize_html("<p>super<wbr>cali<wbr>fragilistic</p>") == "<p>super<wbr>cali<wbr>fragilistic</p>");
+  CHECK(sanitize_html("<video><source src=\"https://v.example/v.mp4\">no video</video> after") ==
+        "<video><source src=\"https://v.example/v.mp4\">no video</video> after");
+  CHECK(html_to_text("super<wbr>cali") == "supercali");
+}

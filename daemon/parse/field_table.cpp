@@ -119,8 +119,9 @@ std::optional<FieldValue> non_empty(std::string text) {
 
 // Titles and names are plain text by contract, but feeds routinely put escaped markup or
 // HTML entities in them; html_to_text handles both (and is a no-op without '<' or '&').
+// What still spells a tag in the text is defused (sanitize.hpp).
 std::optional<FieldValue> plain_from(std::string_view text) {
-  return non_empty(html_to_text(escape_stray_angle_brackets(text)));
+  return non_empty(defuse_tags(html_to_text(escape_stray_angle_brackets(text))));
 }
 
 // An HTML field longer than this is cut (at a character boundary, before sanitising, so
@@ -153,10 +154,19 @@ std::optional<std::int64_t> to_int64(std::string_view text) {
   return value;
 }
 
+// Links, enclosures and images are followed by readers as a click or a fetch: a
+// javascript: or data: URL (however spelt) is dropped with a warning, like one in HTML.
 std::optional<FieldValue> absolute_url(const ReadContext& context, pugi::xml_node node, std::string_view value) {
   value = trim(value);
   if (value.empty()) return std::nullopt;
-  return FieldValue(resolve_url(base_of(node, context.document_url, context.page_base), value));
+  std::optional<std::string> url = safe_url(base_of(node, context.document_url, context.page_base), value);
+  if (!url) {
+    if (context.warnings)
+      context.warnings->push_back(context.label + ": <" + std::string(node.name()) + "> URL with " +
+                                  refused_scheme(value) + " dropped");
+    return std::nullopt;
+  }
+  return FieldValue(std::move(*url));
 }
 
 enum class AtomTextType { kText, kHtml, kXhtml };
@@ -320,7 +330,7 @@ std::optional<FieldValue> rss_image(const ReadContext& context, pugi::xml_node n
 
 std::optional<FieldValue> atom_text_plain(const ReadContext&, pugi::xml_node node) {
   if (atom_text_type(node) == AtomTextType::kText && !has_element_children(node))
-    return non_empty(collapse_whitespace(all_text(node)));
+    return non_empty(defuse_tags(collapse_whitespace(all_text(node))));
   const auto markup = atom_markup(node);
   return markup ? plain_from(*markup) : std::nullopt;
 }
@@ -365,7 +375,7 @@ std::optional<FieldValue> media_content(const ReadContext& context, pugi::xml_no
 
 std::optional<FieldValue> media_text_plain(const ReadContext&, pugi::xml_node node) {
   if (iequals(trim(node.attribute("type").value()), "html")) return plain_from(all_text(node));
-  return non_empty(collapse_whitespace(all_text(node)));
+  return non_empty(defuse_tags(collapse_whitespace(all_text(node))));
 }
 
 std::optional<FieldValue> media_text_html(const ReadContext& context, pugi::xml_node node) {

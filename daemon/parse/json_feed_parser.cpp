@@ -24,13 +24,18 @@ std::optional<std::string> string_at(const Json& object, const char* key) {
 std::optional<std::string> plain_at(const Json& object, const char* key) {
   auto text = string_at(object, key);
   if (!text) return std::nullopt;
-  std::string plain = html_to_text(escape_stray_angle_brackets(*text));
+  std::string plain = defuse_tags(html_to_text(escape_stray_angle_brackets(*text)));
   return plain.empty() ? std::nullopt : std::optional(plain);
 }
 
-std::optional<std::string> url_at(const Json& object, const char* key, std::string_view base) {
+// A javascript: or data: URL (however spelt) is dropped with a warning, as in XML feeds.
+std::optional<std::string> url_at(const Json& object, const char* key, std::string_view base, const std::string& label,
+                                  std::vector<std::string>& warnings) {
   auto text = string_at(object, key);
-  return text ? std::optional(resolve_url(base, *text)) : std::nullopt;
+  if (!text) return std::nullopt;
+  std::optional<std::string> url = safe_url(base, *text);
+  if (!url) warnings.push_back(label + ": \"" + key + "\" URL with " + refused_scheme(*text) + " dropped");
+  return url;
 }
 
 std::optional<std::string> html_of(std::string_view html, std::string_view base) {
@@ -78,8 +83,8 @@ Entry entry_of(const Json& item, std::string_view base, const std::string& label
     if (it->is_number()) entry.id = it->dump();  // 1.0 feeds in the wild use numbers
   }
   entry.title = plain_at(item, "title");
-  entry.link = url_at(item, "url", base);
-  if (!entry.link) entry.link = url_at(item, "external_url", base);
+  entry.link = url_at(item, "url", base, label, warnings);
+  if (!entry.link) entry.link = url_at(item, "external_url", base, label, warnings);
   entry.published = date_at(item, "date_published", label, warnings);
   entry.updated = date_at(item, "date_modified", label, warnings);
   entry.authors = authors_of(item);
@@ -92,14 +97,14 @@ Entry entry_of(const Json& item, std::string_view base, const std::string& label
   if (auto tags = item.find("tags"); tags != item.end() && tags->is_array()) {
     for (const Json& tag : *tags) {
       if (!tag.is_string()) continue;
-      std::string plain = html_to_text(escape_stray_angle_brackets(tag.get<std::string>()));
+      std::string plain = defuse_tags(html_to_text(escape_stray_angle_brackets(tag.get<std::string>())));
       if (!plain.empty()) entry.categories.push_back(std::move(plain));
     }
   }
   if (auto attachments = item.find("attachments"); attachments != item.end() && attachments->is_array()) {
     for (const Json& attachment : *attachments) {
       if (!attachment.is_object()) continue;
-      auto location = url_at(attachment, "url", base);
+      auto location = url_at(attachment, "url", base, label, warnings);
       if (!location) continue;
       Enclosure enclosure{*location, string_at(attachment, "mime_type"), std::nullopt};
       if (auto size = attachment.find("size_in_bytes"); size != attachment.end() && size->is_number_unsigned())
@@ -121,11 +126,11 @@ Result<ParsedFeed> parse_json_feed(std::string_view text, std::string_view url) 
   ParsedFeed feed;
   feed.format = version->ends_with("/1.1") ? FeedFormat::kJsonFeed11 : FeedFormat::kJsonFeed10;
   feed.feed.title = plain_at(doc, "title");
-  feed.feed.link = url_at(doc, "home_page_url", url);
+  feed.feed.link = url_at(doc, "home_page_url", url, "feed", feed.warnings);
   feed.feed.description = plain_at(doc, "description");
   feed.feed.language = string_at(doc, "language");
-  feed.feed.image = url_at(doc, "icon", url);
-  if (!feed.feed.image) feed.feed.image = url_at(doc, "favicon", url);
+  feed.feed.image = url_at(doc, "icon", url, "feed", feed.warnings);
+  if (!feed.feed.image) feed.feed.image = url_at(doc, "favicon", url, "feed", feed.warnings);
   const std::string base = feed.feed.link && !url_scheme(*feed.feed.link).empty() ? *feed.feed.link : std::string(url);
   if (auto items = doc.find("items"); items != doc.end() && items->is_array()) {
     for (const Json& item : *items) {

@@ -67,7 +67,15 @@ std::string to_parse_json(const ParsedFeed& feed) {
   for (const Entry& entry : feed.entries) out["entries"].push_back(entry_json(entry));
   out["warnings"] = Json(feed.warnings);
   // parse_feed guarantees UTF-8; `replace` keeps a hand-built ParsedFeed from throwing.
-  return out.dump(2, ' ', false, Json::error_handler_t::replace);
+  // U+2028 and U+2029 are valid in JSON but end a line in JavaScript before ES2019: a
+  // script that evaluates this output must not see its string literals broken.
+  std::string text = out.dump(2, ' ', false, Json::error_handler_t::replace);
+  for (const char* separator : {"\xE2\x80\xA8", "\xE2\x80\xA9"}) {
+    const std::string escaped = separator[2] == '\xA8' ? "\\u2028" : "\\u2029";
+    for (size_t at = text.find(separator); at != std::string::npos; at = text.find(separator, at + escaped.size()))
+      text.replace(at, 3, escaped);
+  }
+  return text;
 }
 
 }  // namespace feedd

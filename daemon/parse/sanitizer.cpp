@@ -6,6 +6,7 @@
 #include <libxml/tree.h>
 
 #include <algorithm>
+#include <cctype>
 #include <iterator>
 #include <optional>
 #include <memory>
@@ -58,7 +59,6 @@ constexpr std::string_view kAllowedAttributes[] = {
     "valign", "value",  "width"};
 
 constexpr std::string_view kUrlAttributes[] = {"href", "src", "cite", "poster"};
-constexpr std::string_view kSafeSchemes[] = {"http", "https", "mailto"};
 
 // Block boundaries become spaces in plain text, so "<p>a</p><p>b</p>" reads "a b".
 constexpr std::string_view kBlockElements[] = {
@@ -89,35 +89,78 @@ void append_escaped(std::string& out, std::string_view text, bool in_attribute) 
   }
 }
 
-// A URL attribute's value as libxml2 decoded it (entities already resolved), judged the
-// way a browser would read it: WHATWG's URL parser strips leading and trailing C0
-// controls and spaces and removes tab, LF and CR anywhere, so "jav&#x09;ascript:" and
-// " JAVASCRIPT:" both mean javascript:. Anything before the first ':' that is not a
-// clean scheme is refused rather than interpreted.
-std::optional<std::string> safe_url(std::string_view raw, std::string_view base_url) {
-  std::string value;
-  for (char c : raw)
-    if (c != '\t' && c != '\n' && c != '\r') value += c;
-  const auto is_c0_or_space = [](char c) { return static_cast<unsigned char>(c) <= 0x20; };
-  while (!value.empty() && is_c0_or_space(value.back())) value.pop_back();
-  const auto first = std::find_if_not(value.begin(), value.end(), is_c0_or_space);
-  value.erase(value.begin(), first);
-  const size_t delimiter = value.find_first_of(":/?#");
-  if (delimiter != std::string::npos && value[delimiter] == ':') {
-    const std::string scheme = parse::url_scheme(value);
-    if (scheme.empty() || !contains(kSafeSchemes, scheme)) return std::nullopt;
-    return scheme == "mailto" ? value : parse::resolve_url({}, value);
-  }
-  std::string resolved = parse::resolve_url(base_url, value);
-  const std::string scheme = parse::url_scheme(resolved);
-  if (!scheme.empty() && !contains(kSafeSchemes, scheme)) return std::nullopt;
-  return resolved;
-}
-
 std::string attribute_value(const xmlAttr* attr) {
   std::unique_ptr<xmlChar, decltype(xmlFree)> value(xmlNodeGetContent(reinterpret_cast<const xmlNode*>(attr)),
                                                      xmlFree);
   return value ? reinterpret_cast<const char*>(value.get()) : "";
+}
+
+// libxml2's HTML parser stops reading at 256 open elements (xmlParserMaxDepth): the text
+// below that depth and everything after it in the fragment would be lost. A fragment that
+// may nest that deep has its start and end tags past kFlattenBelow open elements removed
+// before parsing, their text kept, as the walk unwraps below kMaxDepth anyway. Depth is
+// counted the simple way (void elements and "/>" don't nest, implied end tags are not
+// known), which can only overcount, so real documents, which never come near, are
+// passed through untouched.
+constexpr size_t kFlattenBelow = 200;
+
+bool is_tag_name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+constexpr std::string_view kVoidForDepth[] = {"area", "base", "br",   "col",   "embed", "hr",    "img",
+                                              "input", "link", "meta", "param", "source", "track", "wbr"};
+
+// Calls `tag(start, end, opens)` for every start or end tag of `html` ([start, end) its
+// bytes), where `opens` is +1 for a start tag that nests, -1 for an end tag, 0 otherwise.
+template <typename TagVisitor>
+void scan_tags(std::string_view html, TagVisitor&& tag) {
+  for (size_t at = html.find('<'); at != std::string_view::npos && at + 1 < html.size(); at = html.find('<', at)) {
+    if (html.compare(at, 4, "<!--") == 0) {
+      const size_t close = html.find("-->", at + 4);
+      at = close == std::string_view::npos ? html.size() : close + 3;
+      continue;
+    }
+    const bool end_tag = html[at + 1] == '/';
+    const size_t name_start = at + (end_tag ? 2 : 1);
+    if (name_start >= html.size() || !is_tag_name_start(html[name_start])) {
+      ++at;
+      continue;
+    }
+    const size_t close = html.find('>', name_start);
+    const size_t end = close == std::string_view::npos ? html.size() : close + 1;
+    size_t name_end = name_start;
+    while (name_end < end && std::isalnum(static_cast<unsigned char>(html[name_end]))) ++name_end;
+    std::string name(html.substr(name_start, name_end - name_start));
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    int opens = end_tag ? -1 : 1;
+    if (!end_tag && (contains(kVoidForDepth, name) || (end >= 2 && html[end - 2] == '/'))) opens = 0;
+    tag(at, end, opens);
+    at = end;
+  }
+}
+
+std::string bound_nesting(std::string html) {
+  size_t depth = 0, deepest = 0;
+  scan_tags(html, [&](size_t, size_t, int opens) {
+    if (opens > 0) deepest = std::max(deepest, ++depth);
+    if (opens < 0 && depth > 0) --depth;
+  });
+  if (deepest <= kFlattenBelow) return html;
+  std::string out;
+  out.reserve(html.size());
+  size_t copied = 0;
+  depth = 0;
+  scan_tags(html, [&](size_t start, size_t end, int opens) {
+    bool keep = true;
+    if (opens > 0) keep = ++depth <= kFlattenBelow;
+    if (opens < 0) {
+      keep = depth <= kFlattenBelow;
+      if (depth > 0) --depth;
+    }
+    out.append(html, copied, (keep ? end : start) - copied);
+    copied = end;
+  });
+  out.append(html, copied, std::string::npos);
+  return out;
 }
 
 struct DocDeleter {
@@ -133,7 +176,7 @@ std::pair<DocPtr, xmlNode*> parse_fragment(std::string_view html) {
   std::string wrapped = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>";
   std::string clean = to_valid_utf8(html);
   clean.erase(std::remove(clean.begin(), clean.end(), '\0'), clean.end());
-  wrapped += clean;
+  wrapped += bound_nesting(std::move(clean));
   wrapped += "</body></html>";
   DocPtr doc(htmlReadMemory(wrapped.data(), static_cast<int>(wrapped.size()), nullptr, "UTF-8",
                             HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET));
@@ -191,7 +234,9 @@ class SanitizingWriter {
       const std::string_view attr_name = reinterpret_cast<const char*>(attr->name);
       if (!contains(kAllowedAttributes, attr_name)) continue;
       std::optional<std::string> value = attribute_value(attr);
-      if (contains(kUrlAttributes, attr_name)) value = safe_url(*value, base_url_);
+      // libxml2 decoded the entities ("&#106;avascript:"); safe_url reads the rest as a
+      // browser would (url_resolver.hpp).
+      if (contains(kUrlAttributes, attr_name)) value = parse::safe_url(base_url_, *value);
       if (!value) continue;
       has_src = has_src || attr_name == "src";
       start += " " + std::string(attr_name) + "=\"";
@@ -203,8 +248,11 @@ class SanitizingWriter {
       return false;
     }
     out_ += start + ">";
+    // libxml2 2.9 predates HTML5's void elements <wbr> and <source>: it opens them like
+    // any unknown element, so the text that follows lands inside. Their children are
+    // written after them, with no closing tag, as a browser would read them.
     closers_.push_back(contains(kVoidElements, name) ? std::string() : "</" + std::string(name) + ">");
-    return !contains(kVoidElements, name);
+    return true;
   }
 
   void leave(xmlNode* node) {
@@ -246,6 +294,23 @@ class TextWriter {
 };
 
 }  // namespace
+
+// Plain text may still spell a tag: "&amp;lt;script&amp;gt;" decodes to the text
+// "<script>". Atom says type="text" and JSON Feed's title is text, but RSS readers take
+// <title> for HTML, as do careless readers of any format. A '<' that would open a tag
+// (followed by a letter, '/', '!' or '?') becomes U+2039 '‹', which reads the same and
+// opens nothing; "3 < 4" and "<3" stay. An unclosed one counts too: pasted into a page,
+// "a<img src=x onerror=..." is closed by the page's next '>'.
+std::string defuse_tags(std::string text) {
+  constexpr std::string_view kLookalike = "\xE2\x80\xB9";
+  for (size_t at = text.find('<'); at != std::string::npos; at = text.find('<', at + 1)) {
+    const char next = at + 1 < text.size() ? text[at + 1] : ' ';
+    const bool letter = (next >= 'a' && next <= 'z') || (next >= 'A' && next <= 'Z');
+    if (!letter && next != '/' && next != '!' && next != '?') continue;
+    text.replace(at, 1, kLookalike);
+  }
+  return text;
+}
 
 std::string sanitize_html(std::string_view html, std::string_view base_url) {
   if (parse::trim(html).empty()) return {};

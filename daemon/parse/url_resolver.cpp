@@ -1,5 +1,6 @@
 #include "parse/url_resolver.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <optional>
 
@@ -131,6 +132,51 @@ std::string resolve_url(std::string_view base_text, std::string_view reference) 
     }
   }
   return recompose(t);
+}
+
+namespace {
+
+constexpr std::string_view kSafeSchemes[] = {"http", "https", "mailto"};
+
+bool is_safe_scheme(std::string_view scheme) {
+  for (std::string_view safe : kSafeSchemes)
+    if (scheme == safe) return true;
+  return false;
+}
+
+// What a browser keeps of an attribute value before it parses it as a URL.
+std::string browser_view(std::string_view raw) {
+  std::string value;
+  value.reserve(raw.size());
+  for (char c : raw)
+    if (c != '\t' && c != '\n' && c != '\r') value += c;
+  const auto is_c0_or_space = [](char c) { return static_cast<unsigned char>(c) <= 0x20; };
+  while (!value.empty() && is_c0_or_space(value.back())) value.pop_back();
+  value.erase(value.begin(), std::find_if_not(value.begin(), value.end(), is_c0_or_space));
+  return value;
+}
+
+}  // namespace
+
+std::optional<std::string> safe_url(std::string_view base, std::string_view reference) {
+  const std::string value = browser_view(reference);
+  const size_t delimiter = value.find_first_of(":/?#");
+  if (delimiter != std::string::npos && value[delimiter] == ':') {
+    const std::string scheme = url_scheme(value);
+    if (scheme.empty() || !is_safe_scheme(scheme)) return std::nullopt;
+    return scheme == "mailto" ? value : resolve_url({}, value);
+  }
+  std::string resolved = resolve_url(base, value);
+  const std::string scheme = url_scheme(resolved);
+  if (!scheme.empty() && !is_safe_scheme(scheme)) return std::nullopt;
+  return resolved;
+}
+
+std::string refused_scheme(std::string_view reference) {
+  const std::string value = browser_view(reference);
+  const size_t delimiter = value.find_first_of(":/?#");
+  const std::string scheme = delimiter != std::string::npos && value[delimiter] == ':' ? url_scheme(value) : "";
+  return scheme.empty() ? "an unreadable scheme" : "scheme \"" + scheme + "\"";
 }
 
 }  // namespace feedd::parse

@@ -39,7 +39,8 @@ json item_json(const Story& story) {
   const std::string note = story.sources.size() > 1 ? render::sources_note_html(story) : std::string();
   if (story.content) {
     item["content_html"] = safe(*story.content + note);
-    if (story.summary) item["summary"] = safe(html_to_text(*story.summary));
+    // JSON Feed's summary is plain text; what still spells a tag is defused.
+    if (story.summary) item["summary"] = safe(defuse_tags(html_to_text(*story.summary)));
   } else {
     // JSON Feed requires content_html or content_text; the summary is all there is.
     item["content_html"] = safe(story.summary.value_or("") + note);
@@ -70,6 +71,36 @@ json item_json(const Story& story) {
   return item;
 }
 
+// The dump with '<', '>' and '&' written as \u003c, \u003e, \u0026 and U+2028 and U+2029
+// as \u2028, \u2029: the same JSON to every parser, but a reader that embeds it in a
+// <script> element of its page can't have it closed early ("</script>", "<!--"), and
+// JavaScript before ES2019 does not take the two separators for line ends. Outside
+// strings a dump holds only ASCII punctuation, digits and literals, so every match is
+// inside a string.
+std::string html_safe_json(const std::string& dumped) {
+  std::string out;
+  out.reserve(dumped.size() + dumped.size() / 8);
+  for (size_t i = 0; i < dumped.size(); ++i) {
+    const char c = dumped[i];
+    if (c == '<') {
+      out += "\\u003c";
+    } else if (c == '>') {
+      out += "\\u003e";
+    } else if (c == '&') {
+      out += "\\u0026";
+    } else if (c == '\xE2' && dumped.compare(i + 1, 2, "\x80\xA8") == 0) {
+      out += "\\u2028";
+      i += 2;
+    } else if (c == '\xE2' && dumped.compare(i + 1, 2, "\x80\xA9") == 0) {
+      out += "\\u2029";
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 RenderedFeed render_json_feed(const OutputSettings& output, const std::vector<Story>& stories,
@@ -85,7 +116,7 @@ RenderedFeed render_json_feed(const OutputSettings& output, const std::vector<St
   feed["items"] = std::move(items);
 
   RenderedFeed rendered;
-  rendered.body = feed.dump(2) + "\n";
+  rendered.body = html_safe_json(feed.dump(2)) + "\n";
   rendered.content_type = kJsonFeedContentType;
   rendered.last_modified = render::newest_update(stories);
   finish_render(rendered);

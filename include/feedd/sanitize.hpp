@@ -15,7 +15,13 @@ namespace feedd {
 std::string sanitize_html(std::string_view html, std::string_view base_url = {});
 
 // Plain text of an HTML fragment: markup removed, entities decoded, block boundaries and
-// <br> turned into spaces, white space collapsed and trimmed.
+// <br> turned into spaces, white space collapsed and trimmed. The content hash and the
+// fast path depend on it: the text may still spell a tag ("&amp;lt;b&amp;gt;" is "<b>").
 std::string html_to_text(std::string_view html);
+
+// `text` (plain text) with every '<' that would open a tag (a letter, '/', '!' or '?'
+// after it, closed or not) written as U+2039 '‹', so that a plain-text field (a title, an
+// author) opens no tag in a reader that takes it for HTML; "3 < 4" is left alone.
+std::string defuse_tags(std::string text);
 
 }  // namespace feedd
