@@ -335,7 +335,10 @@ TEST_CASE("A write that finds the disk full mid-batch loses the whole batch: lat
           "[storage-fault]") {
   test::FullDisk disk;
   test::TempDir dir;
-  auto opened = Store::open(dir / "feedd.db");
+  // A small page cache, so that the big fetch's pages spill to the file mid-batch.
+  StoreOptions small_cache;
+  small_cache.cache_kib = 512;
+  auto opened = Store::open(dir / "feedd.db", small_cache);
   REQUIRE(opened.ok());
   Store& store = **opened;
   auto small = parse_feed(test::GrowingFeeds({}).document("/small.xml", 3), "application/rss+xml", "http://127.0.0.1/s");

@@ -29,9 +29,6 @@ namespace {
 using db::Statement;
 using db::Transaction;
 
-// The page cache of each connection, in KiB (PRAGMA cache_size takes -KiB).
-constexpr int kCacheKiB = 32 * 1024;
-
 constexpr std::string_view kStoryUidPrefix = "urn:feedd:story:";
 
 // Derived from where the story was first seen, never from its content, so it stays the
@@ -254,12 +251,9 @@ Status Store::Impl::configure() {
   }
   // Statement journals and transient sort indexes stay in memory: on disk (/var/tmp) they
   // cost a million small writes on a cold pass of 500 feeds (bench/fetch.sh).
-  // A page cache of kCacheKiB instead of SQLite's 2 MB: a cold pass inserts into indexes
-  // keyed by hashes (band keys, content hashes, uids), every insert a random page; with
-  // 2 MB most of them were read back from the file and dirty pages spilled to the log
-  // before the commit. The cache only fills as pages are used.
+  // The page cache: StoreOptions::cache_kib says why it is larger than SQLite's default.
   const std::string pragmas = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;"
-                              " PRAGMA cache_size = -" + std::to_string(kCacheKiB);
+                              " PRAGMA cache_size = -" + std::to_string(options.cache_kib);
   return db::exec(db.get(), pragmas.c_str());
 }
 

@@ -137,6 +137,10 @@ struct StoreOptions {
   // writing into it. The daemon's writer does this at start-up; it costs one read of the
   // whole file.
   bool check_integrity = false;
+  // The connection's page cache. A cold pass inserts into indexes keyed by hashes, every
+  // insert a random page: with SQLite's 2 MB default most pages were read back from the
+  // file and dirty ones spilled to the log before the commit. It only fills as used.
+  int cache_kib = 32 * 1024;
 };
 
 class Store {
