@@ -100,9 +100,12 @@ TEST_CASE("feedd once fetches from a server, writes the unified feed and prints 
                                                          "[[feed]]\nurl = \"" + server.url("/wire.xml") + "\"\n"
                                                          "[[feed]]\nurl = \"" + server.url("/digest.atom") + "\"\n"
                                                          "[[feed]]\nurl = \"" + server.url("/missing.xml") + "\"\n");
+  // What a run killed while writing its output would have left.
+  test::write_file(dir / "public" / ".feed.atom.tmp-Q7x2Lp", "<feed><title>half");
   const Ran ran = run_feedd("once --config " + quoted(conf), dir);
   INFO(ran.err);
   CHECK(ran.exit_code == 0);
+  CHECK_FALSE(std::filesystem::exists(dir / "public" / ".feed.atom.tmp-Q7x2Lp"));
   CHECK(ran.out.find("3 sources: 2 fetched, 0 not modified, 1 failed; 2 new stories, 1 duplicates collapsed") !=
         std::string::npos);
   CHECK(ran.err.find("missing.xml: http: GET " + server.url("/missing.xml") + ": HTTP 404") != std::string::npos);

@@ -437,4 +437,23 @@ TEST_CASE("The server waits for a page loader without blocking other requests", 
   CHECK(workers.size() == 2);
 }
 
+TEST_CASE("Temporaries a killed writer left beside an output file are removed, and nothing else", "[serve]") {
+  test::TempDir dir;
+  const auto feed = dir / "feed.atom";
+  test::write_file(feed, "<feed/>");
+  test::write_file(dir / ".feed.atom.tmp-a1B2c3", "half a feed");
+  test::write_file(dir / ".feed.atom.tmp-Zz9Yy8", "another half");
+  test::write_file(dir / ".feed.rss.tmp-a1B2c3", "another file's temporary");
+  test::write_file(dir / ".feed.atom.tmp-toolong1", "not mkstemp's name");
+  test::write_file(dir / "notes.txt", "the operator's");
+  CHECK(remove_abandoned_temporaries(feed) == 2);
+  CHECK_FALSE(std::filesystem::exists(dir / ".feed.atom.tmp-a1B2c3"));
+  CHECK_FALSE(std::filesystem::exists(dir / ".feed.atom.tmp-Zz9Yy8"));
+  CHECK(std::filesystem::exists(dir / ".feed.rss.tmp-a1B2c3"));
+  CHECK(std::filesystem::exists(dir / ".feed.atom.tmp-toolong1"));
+  CHECK(std::filesystem::exists(dir / "notes.txt"));
+  CHECK(test::read_file(feed) == "<feed/>");
+  CHECK(remove_abandoned_temporaries(dir / "missing-folder" / "feed.atom") == 0);
+}
+
 }  // namespace feedd

@@ -78,6 +78,13 @@ Result<std::vector<std::pair<std::string, RenderedFeed>>> FeedRenderer::render_f
       auto rendered = render(store, feed, format, std::nullopt);
       if (!rendered.ok()) return rendered.status();
       const std::string name = feed.base + "." + std::string(extension(format));
+      // A process killed mid-write left its temporary behind; the first write of each file
+      // by this process clears them, so crashes never pile files up in output_dir.
+      if (temporaries_cleared_.insert(name).second) {
+        if (const std::size_t n = remove_abandoned_temporaries(output_dir_ / name)) {
+          spdlog::info("{}: removed {} temporary file(s) an earlier run left", (output_dir_ / name).string(), n);
+        }
+      }
       if (Status s = write_file_atomically(output_dir_ / name, rendered->body); !s.is_ok()) {
         spdlog::error("{}", s.to_string());
       }

@@ -5,6 +5,7 @@
 // NAME is the tag percent-encoded (RFC 3986 unreserved characters kept).
 
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,6 +45,9 @@ class FeedRenderer {
   std::string link_;  // the output link, ending in '/'
   std::filesystem::path output_dir_;
   std::size_t max_entries_;
+  // Output files whose abandoned temporaries were cleared; touched by render_first_pages
+  // alone, which only the store thread calls.
+  mutable std::set<std::string> temporaries_cleared_;
   std::vector<Feed> feeds_;
 };
 

@@ -75,4 +75,20 @@ Status write_file_atomically(const std::filesystem::path& path, std::string_view
   return sync_folder(folder);
 }
 
+std::size_t remove_abandoned_temporaries(const std::filesystem::path& path) {
+  const std::filesystem::path folder = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  // mkostemp's template: the prefix, then exactly six characters.
+  const std::string prefix = "." + path.filename().string() + ".tmp-";
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() != prefix.size() + 6 || !name.starts_with(prefix)) continue;
+    if (!it->is_regular_file(ec) || ec) continue;
+    std::error_code gone;
+    if (std::filesystem::remove(it->path(), gone)) ++removed;
+  }
+  return removed;
+}
+
 }  // namespace feedd

@@ -132,4 +132,10 @@ class HttpServer {
 // folder when missing.
 Status write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
 
+// Removes the temporaries that write_file_atomically leaves beside `path` when the
+// process dies between creating and renaming one (".NAME.tmp-XXXXXX"); nothing else.
+// Returns how many it removed. Meant for start-up: a live writer's temporary beside the
+// same path would be removed too.
+std::size_t remove_abandoned_temporaries(const std::filesystem::path& path);
+
 }  // namespace feedd
