@@ -745,6 +745,13 @@ double cpu_seconds() {
 
 TEST_CASE("Out of file descriptors, the server neither spins nor loses the clients waiting to be accepted",
           "[hostile-client]") {
+#if defined(__SANITIZE_ADDRESS__)
+  // UBSan's vptr check tests whether memory is readable by writing it to a pipe(2); with
+  // no descriptor left that pipe fails and it reports every virtual call as an invalid
+  // vptr. The plain build runs this test.
+  WARN("skipped under the sanitizers: their own checks need file descriptors");
+  return;
+#endif
   RunningServer server;
   // The client sockets exist before the descriptors run out; connecting needs no new one.
   Conn first;
