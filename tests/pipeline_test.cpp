@@ -14,6 +14,7 @@
 #include "feedd/pipeline.hpp"
 #include "feedd/store.hpp"
 #include "support/fixture_server.hpp"
+#include "support/one_pass.hpp"
 #include "support/sample_feeds.hpp"
 #include "support/temp_dir.hpp"
 
@@ -74,19 +75,7 @@ Config make_config(const test::TempDir& dir, const Publishers& publishers) {
   return config;
 }
 
-PassSummary run_pass(const Config& config) {
-  boost::asio::io_context io;
-  Aggregator aggregator(io, config);
-  const Status opened = aggregator.open();
-  REQUIRE(opened.to_string() == "ok");
-  PassSummary summary;
-  aggregator.run_once([&](const PassSummary& s) {
-    summary = s;
-    io.stop();
-  });
-  io.run_for(30s);
-  return summary;
-}
+using test::run_pass;
 
 struct AtomEntry {
   std::string id, title, source_id;

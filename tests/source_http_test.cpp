@@ -14,6 +14,7 @@
 #include "feedd/pipeline.hpp"
 #include "feedd/store.hpp"
 #include "support/fixture_server.hpp"
+#include "support/one_pass.hpp"
 #include "support/sample_feeds.hpp"
 #include "support/temp_dir.hpp"
 
@@ -60,18 +61,7 @@ Config config_for(const test::TempDir& dir, const std::vector<std::string>& urls
   return config;
 }
 
-PassSummary run_pass(const Config& config) {
-  boost::asio::io_context io;
-  Aggregator aggregator(io, config);
-  REQUIRE(aggregator.open().to_string() == "ok");
-  PassSummary summary;
-  aggregator.run_once([&](const PassSummary& s) {
-    summary = s;
-    io.stop();
-  });
-  io.run_for(30s);
-  return summary;
-}
+using test::run_pass;
 
 SourceHttpState http_state(const test::TempDir& dir, const std::string& url) {
   auto store = Store::open(dir / "feedd.db");

@@ -28,6 +28,7 @@
 #include "feedd/render.hpp"
 #include "feedd/sanitize.hpp"
 #include "support/fixture_server.hpp"
+#include "support/one_pass.hpp"
 #include "support/paths.hpp"
 #include "support/run_feedd.hpp"
 #include "support/temp_dir.hpp"
@@ -467,18 +468,7 @@ Config battery_config(const test::TempDir& dir, const Publisher& publisher) {
   return config;
 }
 
-PassSummary run_pass(const Config& config) {
-  boost::asio::io_context io;
-  Aggregator aggregator(io, config);
-  REQUIRE(aggregator.open().to_string() == "ok");
-  PassSummary summary;
-  aggregator.run_once([&](const PassSummary& s) {
-    summary = s;
-    io.stop();
-  });
-  io.run_for(60s);
-  return summary;
-}
+using test::run_pass;
 
 }  // namespace
 
