@@ -1,0 +1,86 @@
+#pragma once
+// Private to daemon/store/: the Store's state, shared by the files that implement it
+// (store.cpp: opening, health records, batches, pruning; story_writer.cpp: the rules that
+// turn entries into stories; band_index.cpp: the near-duplicate index; story_reader.cpp:
+// pages of the unified feed). Code outside Impl reaches the database only through
+// statement() and begin(), so that the connection underneath can change.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "feedd/dedup.hpp"
+#include "feedd/store.hpp"
+#include "store/sqlite.hpp"
+
+namespace feedd {
+
+namespace store_detail {
+
+inline Status in_context(const std::string& doing, const Status& status) {
+  return Status::database(doing + ": " + status.message());
+}
+
+inline std::int64_t sql_limit(std::size_t limit) {
+  return static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max()));
+}
+
+// What the store holds for one (source, identity).
+struct StoredEntry {
+  std::string content_hash;
+  std::int64_t story_id = 0;
+  bool from_origin = false;  // the entry is its story's origin entry
+};
+
+}  // namespace store_detail
+
+struct Store::Impl {
+  Impl(std::filesystem::path file, db::DatabaseHandle handle, StoreOptions opts)
+      : path(std::move(file)), db(std::move(handle)), statements(db.get()), options(opts) {}
+
+  std::filesystem::path path;
+  db::DatabaseHandle db;  // declared before `statements`: statements finalize first
+  db::StatementCache statements;
+  StoreOptions options;
+  bool batch_open = false;  // between begin_batch() and commit_batch()
+  int schema_version = 0;
+  bool near_duplicates = true;
+  std::chrono::seconds near_window = std::chrono::hours(24 * 7);
+
+  // A cached statement for `sql` (compiled on first use) and a transaction: the only ways
+  // in to the database for the code outside this struct.
+  Result<db::StatementLease> statement(std::string_view sql) { return statements.get(sql); }
+  Result<db::Transaction> begin(db::Transaction::Mode mode) { return db::Transaction::begin(db.get(), mode); }
+
+  Status configure();
+  Status check_integrity();
+  Status batch_still_open() const;
+  Result<bool> is_tombstoned(std::int64_t source_id, const std::string& identity, const std::string& content_hash);
+  Result<std::optional<std::pair<std::int64_t, double>>> near_duplicate_of(const std::vector<std::int64_t>& keys,
+                                                                            const std::vector<std::uint64_t>& shingles,
+                                                                            Timestamp now);
+  Status store_band_keys(std::int64_t story_id, const std::vector<std::int64_t>& keys, bool replace);
+  Status vacuum();
+  Result<std::int64_t> record_fetched_source(const FetchedFeed& fetched, Timestamp now);
+  Result<std::optional<store_detail::StoredEntry>> stored_entry(std::int64_t source_id, const std::string& identity);
+  Result<std::optional<std::int64_t>> story_with_hash(const std::string& content_hash);
+  Result<std::int64_t> insert_story(std::int64_t source_id, const std::string& source_url,
+                                    const std::string& identity, const Entry& entry, Timestamp now);
+  Status update_story(std::int64_t story_id, const Entry& entry, Timestamp now);
+  Status insert_entry(std::int64_t source_id, const std::string& identity, std::int64_t story_id,
+                      const Entry& entry, Timestamp now, const std::optional<std::string>& merge_reason = {});
+  Status repoint_entry(std::int64_t source_id, const std::string& identity, std::int64_t story_id,
+                       const Entry& entry);
+  Status note_raw_hash(std::int64_t source_id, const std::string& identity, const Entry& entry);
+  Status apply_entry(std::int64_t source_id, const std::string& source_url, const std::string& identity,
+                     const Entry& entry, const dedup::NearPrint* print, Timestamp now, ApplyStats& stats);
+  Status attach_sources(std::vector<Story>& stories);
+};
+
+}  // namespace feedd
