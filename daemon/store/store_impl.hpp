@@ -23,6 +23,11 @@ namespace feedd {
 
 namespace store_detail {
 
+// Which SQL the connection speaks, for the few statements that must differ (most are
+// written once, in the subset SQLite and PostgreSQL share: ?N parameters, ON CONFLICT,
+// RETURNING, IS DISTINCT FROM, CAST for parameters whose type the context leaves open).
+enum class Dialect { kSqlite, kPostgres };
+
 inline Status in_context(const std::string& doing, const Status& status) {
   return Status::database(doing + ": " + status.message());
 }
@@ -57,6 +62,8 @@ struct Store::Impl {
   // in to the database for the code outside this struct.
   Result<db::StatementLease> statement(std::string_view sql) { return statements.get(sql); }
   Result<db::Transaction> begin(db::Transaction::Mode mode) { return db::Transaction::begin(db.get(), mode); }
+
+  store_detail::Dialect dialect() const { return store_detail::Dialect::kSqlite; }
 
   Status configure();
   Status check_integrity();
