@@ -227,7 +227,12 @@ TEST_CASE("feedd run schedules the next fetch no sooner than the feed's ttl and 
     Aggregator aggregator(io, config, [t0] { return t0; });
     REQUIRE(aggregator.open().is_ok());
     aggregator.start_polling();
-    io.run_for(2500ms);
+    // Until both schedules are stored (committed), not for a fixed time: under load the
+    // first fetches may take longer than a second or two.
+    const auto both_scheduled = [&] {
+      return http_state(dir, server.url("/hourly")).next_fetch && http_state(dir, server.url("/daily")).next_fetch;
+    };
+    for (int i = 0; i < 100 && !both_scheduled(); ++i) io.run_for(100ms);
     aggregator.stop([&io] { io.stop(); });
     io.restart();
     io.run_for(5s);
