@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -64,6 +65,24 @@ std::string daemon_config(const test::TempDir& dir, const std::string& feed_url,
          "\"\ninterval = \"1s\"\nmin_interval = \"1s\"\nhost_delay = \"0s\"\ntimeout = \"5s\"\n"
          "[output]\nnear_duplicates = false\n[[feed]]\nurl = \"" + feed_url + "\"\n";
 }
+
+// `feedd run` on one growing feed, /a.xml, once it has stored the feed's first three items.
+struct DaemonOnOneFeed {
+  test::GrowingFeeds feeds{{.per_fetch = 0, .window = 30}};
+  test::FixtureServer server{feeds.handler()};
+  test::TempDir dir;
+  const unsigned short port = test::free_port();
+  const std::filesystem::path db = dir / "feedd.db";
+  std::optional<test::DaemonProcess> daemon;
+
+  DaemonOnOneFeed() {
+    feeds.publish("/a.xml", 3);
+    const auto conf = test::write_file(dir / "feeds.conf", daemon_config(dir, server.url("/a.xml"), port));
+    daemon.emplace(std::vector<std::string>{"run", "--config", conf.string()}, dir / "feedd.log");
+    INFO(daemon->log());
+    REQUIRE(eventually([&] { return holds_all(test::probe_database(db).identities, guids("/a.xml", 3)); }, 10s));
+  }
+};
 
 // A database `feedd once` filled from a local file with 40 stories, closed cleanly.
 std::filesystem::path filled_database(const test::TempDir& dir) {
@@ -213,16 +232,12 @@ TEST_CASE("On a full disk the fetch fails, /healthz says why, committed stories 
 TEST_CASE("A database locked by another process fails the batch after the busy timeout, /healthz says so, and the "
           "stories are stored once the lock is gone",
           "[storage-fault]") {
-  test::GrowingFeeds feeds({.per_fetch = 0, .window = 30});
-  feeds.publish("/a.xml", 3);
-  test::FixtureServer server(feeds.handler());
-  test::TempDir dir;
-  const unsigned short port = test::free_port();
-  const auto conf = test::write_file(dir / "feeds.conf", daemon_config(dir, server.url("/a.xml"), port));
-  test::DaemonProcess daemon({"run", "--config", conf.string()}, dir / "feedd.log");
-  const auto db = dir / "feedd.db";
+  DaemonOnOneFeed running;
+  test::GrowingFeeds& feeds = running.feeds;
+  test::DaemonProcess& daemon = *running.daemon;
+  const std::filesystem::path& db = running.db;
+  const unsigned short port = running.port;
   INFO(daemon.log());
-  REQUIRE(eventually([&] { return holds_all(test::probe_database(db).identities, guids("/a.xml", 3)); }, 10s));
 
   sqlite3* other = nullptr;
   REQUIRE(sqlite3_open(db.c_str(), &other) == SQLITE_OK);
@@ -251,16 +266,12 @@ TEST_CASE("A database locked by another process fails the batch after the busy t
 TEST_CASE("A read-only (immutable) database fails the writes with a clear error, and the stories published "
           "meanwhile are stored once it is writable again",
           "[storage-fault]") {
-  test::GrowingFeeds feeds({.per_fetch = 0, .window = 30});
-  feeds.publish("/a.xml", 3);
-  test::FixtureServer server(feeds.handler());
-  test::TempDir dir;
-  const unsigned short port = test::free_port();
-  const auto conf = test::write_file(dir / "feeds.conf", daemon_config(dir, server.url("/a.xml"), port));
-  test::DaemonProcess daemon({"run", "--config", conf.string()}, dir / "feedd.log");
-  const auto db = dir / "feedd.db";
+  DaemonOnOneFeed running;
+  test::GrowingFeeds& feeds = running.feeds;
+  test::DaemonProcess& daemon = *running.daemon;
+  const std::filesystem::path& db = running.db;
+  const unsigned short port = running.port;
   INFO(daemon.log());
-  REQUIRE(eventually([&] { return holds_all(test::probe_database(db).identities, guids("/a.xml", 3)); }, 10s));
   // Root ignores file modes: the immutable flag is what makes the files read-only to it.
   const std::string files = "'" + db.string() + "' '" + db.string() + "-wal'";
   if (std::system(("chattr +i " + files + " 2>/dev/null").c_str()) != 0) {
