@@ -17,6 +17,7 @@ packages=(
   wrk bc   # bench/render.sh (serving)
   nginx-light newsboat curl   # bench/fetch.sh only
   chromium   # tests/service_http_test.cpp renders the status page headless
+  postgresql libpq-dev   # the PostgreSQL store (libpq); tests start a throw-away cluster
 )
 
 missing=()

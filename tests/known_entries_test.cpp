@@ -16,6 +16,7 @@
 #include "feedd/store.hpp"
 #include "support/fixture_server.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 namespace {
 
@@ -173,9 +174,10 @@ TEST_CASE("An entry with neither id, link, title nor date is always read", "[kno
   CHECK(fast.entries.size() == 1);
 }
 
-TEST_CASE("The store knows each entry by its raw hash and counts left-out entries as unchanged", "[known-entries]") {
+TEST_CASE("The store knows each entry by its raw hash and counts left-out entries as unchanged",
+          "[known-entries][store]") {
   feedd::test::TempDir dir;
-  auto store = feedd::Store::open(dir / "feedd.db");
+  auto store = feedd::Store::open(feedd::test::store_location(dir / "feedd.db"));
   REQUIRE(store.ok());
   const std::string url = "https://example.org/feed.xml";
   const auto apply = [&](ParsedFeed feed) {

@@ -17,6 +17,7 @@
 #include "support/one_pass.hpp"
 #include "support/sample_feeds.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 using namespace feedd;
 using namespace std::chrono_literals;
@@ -172,9 +173,9 @@ const Timestamp kNow{std::chrono::seconds{1'700'000'000}};
 TEST_CASE("Fetches stored in one group commit are all visible to another connection only after it",
           "[source_http][store]") {
   test::TempDir dir;
-  auto writer = Store::open(dir / "feedd.db");
+  auto writer = Store::open(test::store_location(dir / "feedd.db"));
   REQUIRE(writer.ok());
-  auto reader = Store::open(dir / "feedd.db");
+  auto reader = Store::open(test::store_location(dir / "feedd.db"));
   REQUIRE(reader.ok());
   Store& store = *writer.value();
 
@@ -193,14 +194,14 @@ TEST_CASE("Fetches stored in one group commit are all visible to another connect
 TEST_CASE("A batch that is never committed leaves nothing behind, not part of a fetch", "[source_http][store]") {
   test::TempDir dir;
   {
-    auto opened = Store::open(dir / "feedd.db");
+    auto opened = Store::open(test::store_location(dir / "feedd.db"));
     REQUIRE(opened.ok());
     Store& store = *opened.value();
     REQUIRE(store.begin_batch().is_ok());
     REQUIRE(store.apply_fetch(one_entry_feed("http://a.example/feed", "a1"), kNow).ok());
     // Closed without commit_batch(): as after a crash.
   }
-  auto reopened = Store::open(dir / "feedd.db");
+  auto reopened = Store::open(test::store_location(dir / "feedd.db"));
   REQUIRE(reopened.ok());
   CHECK(reopened.value()->story_count().value() == 0);
   auto state = reopened.value()->source_state("http://a.example/feed");

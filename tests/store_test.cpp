@@ -9,6 +9,7 @@
 #include "feedd/dedup.hpp"
 #include "feedd/store.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 using namespace feedd;
 using namespace std::chrono_literals;
@@ -52,8 +53,9 @@ Source configured(const std::string& url, std::optional<std::string> title = {},
   return source;
 }
 
+// On the backend the test run is for (support/test_store.hpp).
 std::unique_ptr<Store> open_store(const std::filesystem::path& file) {
-  auto store = Store::open(file);
+  auto store = Store::open(test::store_location(file));
   INFO(store.status().to_string());
   REQUIRE(store.ok());
   return std::move(store).value();
@@ -116,7 +118,7 @@ class RawConnection {
 
 }  // namespace
 
-TEST_CASE("A new database is created at the newest schema version and reopening keeps its stories", "[store]") {
+TEST_CASE("A new database is created at the newest schema version and reopening keeps its stories", "[store][sqlite]") {
   test::TempDir dir;
   const auto file = dir / "feedd.db";
   std::string uid;
@@ -140,7 +142,7 @@ TEST_CASE("A new database is created at the newest schema version and reopening 
   CHECK(raw.text("SELECT group_concat(applied_at) FROM schema_migrations") == first_applied);
 }
 
-TEST_CASE("The database file is in WAL journal mode", "[store]") {
+TEST_CASE("The database file is in WAL journal mode", "[store][sqlite]") {
   test::TempDir dir;
   auto store = open_store(dir / "feedd.db");
   RawConnection raw(dir / "feedd.db");
@@ -321,7 +323,7 @@ TEST_CASE("Health of a source never fetched before is recorded all the same", "[
   CHECK(states->size() == 1);
 }
 
-TEST_CASE("A fetch that fails half-way stores nothing, not even its validators", "[store]") {
+TEST_CASE("A fetch that fails half-way stores nothing, not even its validators", "[store][sqlite]") {
   test::TempDir dir;
   const auto file = dir / "feedd.db";
   auto store = open_store(file);
@@ -353,7 +355,7 @@ TEST_CASE("A fetch that fails half-way stores nothing, not even its validators",
   CHECK(state_of(*store, kWorld).etag == "\"v2\"");
 }
 
-TEST_CASE("A file that is not a database gives a database error naming it", "[store]") {
+TEST_CASE("A file that is not a database gives a database error naming it", "[store][sqlite]") {
   test::TempDir dir;
   const auto file = test::write_file(dir / "feeds.conf", "[daemon]\nlisten = \"127.0.0.1:8080\"\n" +
                                                              std::string(2000, '#') + "\n");
@@ -363,7 +365,7 @@ TEST_CASE("A file that is not a database gives a database error naming it", "[st
   CHECK_THAT(store.status().message(), Catch::Contains(file.string()) && Catch::Contains("not a database"));
 }
 
-TEST_CASE("A database path in a missing folder gives a database error naming it", "[store]") {
+TEST_CASE("A database path in a missing folder gives a database error naming it", "[store][sqlite]") {
   test::TempDir dir;
   const auto file = dir / "missing" / "feedd.db";
   auto store = Store::open(file);
@@ -372,7 +374,7 @@ TEST_CASE("A database path in a missing folder gives a database error naming it"
   CHECK_THAT(store.status().message(), Catch::Contains(file.string()) && Catch::Contains("unable to open"));
 }
 
-TEST_CASE("A database written by a newer feedd is refused rather than guessed at", "[store]") {
+TEST_CASE("A database written by a newer feedd is refused rather than guessed at", "[store][sqlite]") {
   test::TempDir dir;
   const auto file = dir / "feedd.db";
   open_store(file);

@@ -13,6 +13,7 @@
 #include "feedd/dedup.hpp"
 #include "feedd/store.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 using namespace feedd;
 using namespace std::chrono_literals;
@@ -52,8 +53,9 @@ FetchedFeed fetched(const std::string& url, std::vector<Entry> entries) {
   return result;
 }
 
+// On the backend the test run is for (support/test_store.hpp).
 std::unique_ptr<Store> open_store(const std::filesystem::path& file) {
-  auto store = Store::open(file);
+  auto store = Store::open(test::store_location(file));
   INFO(store.status().to_string());
   REQUIRE(store.ok());
   return std::move(store).value();
@@ -303,7 +305,7 @@ TEST_CASE("Pruned stories leave tombstones: still listed, they never come back a
   CHECK(store->prune(kT0 + 10 * 24h)->stories_removed == 0);
 }
 
-TEST_CASE("A new database file uses incremental auto-vacuum and pruning gives pages back", "[store][stories]") {
+TEST_CASE("A new database file uses incremental auto-vacuum and pruning gives pages back", "[store][stories][sqlite]") {
   test::TempDir dir;
   const auto file = dir / "feedd.db";
   {

@@ -149,7 +149,7 @@ class Checker {
         d.listen = *v;
       }
     }
-    if (auto v = get_string(t, "database")) d.database = resolve_path(*v);
+    if (auto v = get_string(t, "database")) d.database = is_postgres_location(*v) ? std::filesystem::path(*v) : resolve_path(*v);
     else d.database = resolve_path(d.database.string());
     if (auto v = get_string(t, "output_dir")) d.output_dir = resolve_path(*v);
     else d.output_dir = resolve_path(d.output_dir.string());
@@ -302,6 +302,10 @@ std::string url_key(const std::string& url) {
 }
 
 }  // namespace
+
+bool is_postgres_location(std::string_view location) {
+  return location.starts_with("postgresql://") || location.starts_with("postgres://");
+}
 
 ConfigResult parse_config(std::string_view text, const std::filesystem::path& path) {
   ConfigResult result;

@@ -10,16 +10,6 @@ namespace feedd {
 
 namespace {
 
-template <typename Int>
-std::string ints_json(const std::vector<Int>& values) {
-  std::string json = "[";
-  for (Int value : values) {
-    if (json.size() > 1) json += ',';
-    json += std::to_string(value);
-  }
-  return json + "]";
-}
-
 // "(?2, ?1), (?3, ?1), ...": one row per band key, the story id in ?1.
 const std::string kInsertBandsSql = [] {
   std::string sql = "INSERT INTO story_bands(band_key, story_id) VALUES ";
@@ -78,10 +68,13 @@ Status Store::Impl::store_band_keys(std::int64_t story_id, const std::vector<std
     for (std::size_t i = 0; i < keys.size(); ++i) (*insert)->bind(static_cast<int>(i) + 2, keys[i]);
     return (*insert)->run();
   }
-  auto insert = statement(
-      "INSERT INTO story_bands(band_key, story_id) SELECT value, ?2 FROM json_each(?1)");
-  if (!insert.ok()) return insert.status();
-  return (*insert)->bind(1, ints_json(keys)).bind(2, story_id).run();
+  // Fewer keys than a full print has (not made by dedup::near_print today): one row each.
+  for (std::int64_t key : keys) {
+    auto insert = statement("INSERT INTO story_bands(band_key, story_id) VALUES (?1, ?2)");
+    if (!insert.ok()) return insert.status();
+    if (Status s = (*insert)->bind(1, key).bind(2, story_id).run(); !s.is_ok()) return s;
+  }
+  return Status::ok();
 }
 
 }  // namespace feedd

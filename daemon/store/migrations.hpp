@@ -1,18 +1,18 @@
 #pragma once
-// Private to daemon/store/: the numbered schema migrations.
-
-#include <sqlite3.h>
+// Private to daemon/store/: the numbered schema migrations, one list per backend.
 
 #include "feedd/status.hpp"
+#include "store/connection.hpp"
 
 namespace feedd::db {
 
 // Number of the newest migration this build knows.
 int newest_schema_version();
 
-// Applies, in order and each in its own transaction, every migration newer than the
-// newest recorded in schema_migrations. Returns the version the file is at afterwards.
-// A file written by a newer feedd (a version this build doesn't know) is refused.
-Result<int> migrate(sqlite3* db);
+// Applies, in order and each in its own transaction (on PostgreSQL: savepoint, inside one
+// transaction holding an advisory lock), every migration newer than the newest recorded in
+// schema_migrations. Returns the version the database is at afterwards. A database written
+// by a newer feedd (a version this build doesn't know) is refused.
+Result<int> migrate(Connection& db);
 
 }  // namespace feedd::db

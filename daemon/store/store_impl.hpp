@@ -7,7 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
-#include <filesystem>
+#include <memory>
 #include <limits>
 #include <optional>
 #include <string>
@@ -17,7 +17,7 @@
 
 #include "feedd/dedup.hpp"
 #include "feedd/store.hpp"
-#include "store/sqlite.hpp"
+#include "store/connection.hpp"
 
 namespace feedd {
 
@@ -25,8 +25,9 @@ namespace store_detail {
 
 // Which SQL the connection speaks, for the few statements that must differ (most are
 // written once, in the subset SQLite and PostgreSQL share: ?N parameters, ON CONFLICT,
-// RETURNING, IS DISTINCT FROM, CAST for parameters whose type the context leaves open).
-enum class Dialect { kSqlite, kPostgres };
+// RETURNING, IS DISTINCT FROM, CAST for parameters whose type the context leaves open,
+// columns of the upsert's own row qualified by the table's name).
+using Dialect = db::Dialect;
 
 inline Status in_context(const std::string& doing, const Status& status) {
   return Status::database(doing + ": " + status.message());
@@ -46,11 +47,10 @@ struct StoredEntry {
 }  // namespace store_detail
 
 struct Store::Impl {
-  Impl(std::filesystem::path file, db::DatabaseHandle handle, StoreOptions opts)
-      : path(std::move(file)), db(std::move(handle)), statements(db.get()), options(opts) {}
+  Impl(std::unique_ptr<db::Connection> connection, StoreOptions opts)
+      : db(std::move(connection)), statements(*db), options(opts) {}
 
-  std::filesystem::path path;
-  db::DatabaseHandle db;  // declared before `statements`: statements finalize first
+  std::unique_ptr<db::Connection> db;  // declared before `statements`: statements go first
   db::StatementCache statements;
   StoreOptions options;
   bool batch_open = false;  // between begin_batch() and commit_batch()
@@ -58,26 +58,25 @@ struct Store::Impl {
   bool near_duplicates = true;
   std::chrono::seconds near_window = std::chrono::hours(24 * 7);
 
-  // A cached statement for `sql` (compiled on first use) and a transaction: the only ways
+  // A cached statement for `sql` (prepared on first use) and a transaction: the only ways
   // in to the database for the code outside this struct.
   Result<db::StatementLease> statement(std::string_view sql) { return statements.get(sql); }
-  Result<db::Transaction> begin(db::Transaction::Mode mode) { return db::Transaction::begin(db.get(), mode); }
+  Result<db::Transaction> begin(db::Transaction::Mode mode) { return db::Transaction::begin(*db, mode); }
 
-  store_detail::Dialect dialect() const { return store_detail::Dialect::kSqlite; }
+  store_detail::Dialect dialect() const { return db->dialect(); }
 
-  Status configure();
-  Status check_integrity();
   Status batch_still_open() const;
   Result<bool> is_tombstoned(std::int64_t source_id, const std::string& identity, const std::string& content_hash);
   Result<std::optional<std::pair<std::int64_t, double>>> near_duplicate_of(const std::vector<std::int64_t>& keys,
                                                                             const std::vector<std::uint64_t>& shingles,
                                                                             Timestamp now);
   Status store_band_keys(std::int64_t story_id, const std::vector<std::int64_t>& keys, bool replace);
-  Status vacuum();
   Result<std::int64_t> record_fetched_source(const FetchedFeed& fetched, Timestamp now);
   Result<std::optional<store_detail::StoredEntry>> stored_entry(std::int64_t source_id, const std::string& identity);
   Result<std::optional<std::int64_t>> story_with_hash(const std::string& content_hash);
-  Result<std::int64_t> insert_story(std::int64_t source_id, const std::string& source_url,
+  // The new story's id; none when a story with its content hash (or uid) is there already,
+  // stored by another connection since story_with_hash() looked.
+  Result<std::optional<std::int64_t>> insert_story(std::int64_t source_id, const std::string& source_url,
                                     const std::string& identity, const Entry& entry, Timestamp now);
   Status update_story(std::int64_t story_id, const Entry& entry, Timestamp now);
   Status insert_entry(std::int64_t source_id, const std::string& identity, std::int64_t story_id,

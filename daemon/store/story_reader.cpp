@@ -12,33 +12,51 @@ namespace feedd {
 namespace {
 
 using db::Statement;
+using store_detail::Dialect;
 using store_detail::in_context;
 using store_detail::sql_limit;
 
 // One page of stories, newest first, strictly older than the cursor (?2, ?3): a row-value
 // comparison, so the index stories_newest_first seeks straight to the cursor.
-// ?4 (NULL for all) keeps the stories carried by a source tagged so.
-constexpr const char* kStoriesPageSql =
-    "SELECT id, uid, content_hash, title, link, summary, content, authors, categories, enclosures,"
-    " published, updated, first_seen, sort_time FROM stories"
-    " WHERE (sort_time, id) < (?2, ?3)"
-    "   AND (?4 IS NULL OR EXISTS (SELECT 1 FROM entries e JOIN sources s ON s.id = e.source_id,"
-    "        json_each(s.tags) AS t WHERE e.story_id = stories.id AND t.value = ?4))"
-    " ORDER BY sort_time DESC, id DESC LIMIT ?1";
+// ?4 (NULL for all) keeps the stories carried by a source tagged so; tags are a JSON array,
+// which each backend unpacks its own way.
+std::string stories_page_sql(Dialect dialect) {
+  const char* tags = dialect == Dialect::kPostgres ? "json_array_elements_text(CAST(s.tags AS JSON)) AS t(value)"
+                                                    : "json_each(s.tags) AS t";
+  return std::string(
+             "SELECT id, uid, content_hash, title, link, summary, content, authors, categories, enclosures,"
+             " published, updated, first_seen, sort_time FROM stories"
+             " WHERE (sort_time, id) < (?2, ?3)"
+             "   AND (CAST(?4 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM entries e JOIN sources s ON s.id = e.source_id,"
+             "        ") +
+         tags + " WHERE e.story_id = stories.id AND t.value = ?4))" + " ORDER BY sort_time DESC, id DESC LIMIT ?1";
+}
 
 // Every source of the stories whose ids are in the JSON array ?1, in one query. A source
-// that carried one story under two identities is listed once (its earliest entry: SQLite
-// takes the bare columns from the MIN() row). The origin first, then by when each source
-// first carried it.
-constexpr const char* kStorySourcesSql =
-    "SELECT e.story_id, s.url, s.title, s.feed_title, e.entry_link, MIN(e.first_seen),"
-    "       e.source_id = st.origin_source_id AS is_origin, e.merge_reason"
-    " FROM stories st"
-    " JOIN entries e ON e.story_id = st.id"
-    " JOIN sources s ON s.id = e.source_id"
-    " WHERE st.id IN (SELECT value FROM json_each(?1))"
-    " GROUP BY e.story_id, e.source_id"
-    " ORDER BY e.story_id, is_origin DESC, MIN(e.first_seen), e.source_id";
+// that carried one story under two identities is listed once (its earliest entry). The
+// origin first, then by when each source first carried it. SQLite takes the earliest
+// entry's columns from the MIN() row; PostgreSQL has no such rule and says DISTINCT ON.
+std::string story_sources_sql(Dialect dialect) {
+  if (dialect == Dialect::kPostgres) {
+    return "SELECT story_id, url, title, feed_title, entry_link, first_seen, is_origin, merge_reason FROM ("
+           " SELECT DISTINCT ON (e.story_id, e.source_id) e.story_id, s.url, s.title, s.feed_title, e.entry_link,"
+           "        e.first_seen, e.source_id = st.origin_source_id AS is_origin, e.merge_reason, e.source_id"
+           " FROM stories st"
+           " JOIN entries e ON e.story_id = st.id"
+           " JOIN sources s ON s.id = e.source_id"
+           " WHERE st.id IN (SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST(?1 AS JSON)) AS t(value))"
+           " ORDER BY e.story_id, e.source_id, e.first_seen, e.identity) AS earliest"
+           " ORDER BY story_id, is_origin DESC, first_seen, source_id";
+  }
+  return "SELECT e.story_id, s.url, s.title, s.feed_title, e.entry_link, MIN(e.first_seen),"
+         "       e.source_id = st.origin_source_id AS is_origin, e.merge_reason"
+         " FROM stories st"
+         " JOIN entries e ON e.story_id = st.id"
+         " JOIN sources s ON s.id = e.source_id"
+         " WHERE st.id IN (SELECT value FROM json_each(?1))"
+         " GROUP BY e.story_id, e.source_id"
+         " ORDER BY e.story_id, is_origin DESC, MIN(e.first_seen), e.source_id";
+}
 
 Story read_story(const Statement& row) {
   Story story;
@@ -88,7 +106,9 @@ std::string ids_json(const std::vector<Story>& stories) {
 Status Store::Impl::attach_sources(std::vector<Story>& stories) {
   std::unordered_map<std::int64_t, Story*> by_id;
   for (Story& story : stories) by_id.emplace(story.id, &story);
-  auto stmt = statement(kStorySourcesSql);
+  static const std::string kSqlite = story_sources_sql(Dialect::kSqlite);
+  static const std::string kPostgres = story_sources_sql(Dialect::kPostgres);
+  auto stmt = statement(dialect() == Dialect::kPostgres ? kPostgres : kSqlite);
   if (!stmt.ok()) return stmt.status();
   (*stmt)->bind(1, ids_json(stories));
   for (;;) {
@@ -117,7 +137,9 @@ Result<StoryPage> Store::stories_page(const StoryQuery& query) {
   auto txn = impl_->begin(db::Transaction::Mode::kRead);
   if (!txn.ok()) return in_context(doing, txn.status());
   {
-    auto stmt = impl_->statement(kStoriesPageSql);
+    static const std::string kSqlite = stories_page_sql(Dialect::kSqlite);
+    static const std::string kPostgres = stories_page_sql(Dialect::kPostgres);
+    auto stmt = impl_->statement(impl_->dialect() == Dialect::kPostgres ? kPostgres : kSqlite);
     if (!stmt.ok()) return in_context(doing, stmt.status());
     const StoryCursor before = query.before.value_or(
         StoryCursor{std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::max()});

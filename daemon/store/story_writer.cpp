@@ -48,7 +48,7 @@ Result<std::int64_t> Store::Impl::record_fetched_source(const FetchedFeed& fetch
       "INSERT INTO sources(url, feed_title, etag, last_modified, last_fetch, last_success, http_status,"
       "                    consecutive_failures, last_error)"
       " VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, 0, NULL)"
-      " ON CONFLICT(url) DO UPDATE SET feed_title = COALESCE(excluded.feed_title, feed_title),"
+      " ON CONFLICT(url) DO UPDATE SET feed_title = COALESCE(excluded.feed_title, sources.feed_title),"
       "   etag = excluded.etag, last_modified = excluded.last_modified, last_fetch = excluded.last_fetch,"
       "   last_success = excluded.last_success, http_status = excluded.http_status,"
       "   consecutive_failures = 0, last_error = NULL"
@@ -88,12 +88,13 @@ Result<std::optional<std::int64_t>> Store::Impl::story_with_hash(const std::stri
   return std::optional<std::int64_t>((*stmt)->column_int64(0));
 }
 
-Result<std::int64_t> Store::Impl::insert_story(std::int64_t source_id, const std::string& source_url,
+Result<std::optional<std::int64_t>> Store::Impl::insert_story(std::int64_t source_id, const std::string& source_url,
                                                const std::string& identity, const Entry& entry, Timestamp now) {
   auto stmt = statement(
       "INSERT INTO stories(uid, content_hash, title, link, summary, content, authors, categories, enclosures,"
       "                    published, updated, first_seen, sort_time, origin_source_id)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13) RETURNING id");
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13)"
+      " ON CONFLICT DO NOTHING RETURNING id");
   if (!stmt.ok()) return stmt.status();
   (*stmt)->bind(1, story_uid(source_url, identity))
       .bind(2, entry.content_hash)
@@ -110,7 +111,8 @@ Result<std::int64_t> Store::Impl::insert_story(std::int64_t source_id, const std
       .bind(13, source_id);
   auto row = (*stmt)->step();
   if (!row.ok()) return row.status();
-  return (*stmt)->column_int64(0);
+  if (!*row) return std::optional<std::int64_t>();
+  return std::optional<std::int64_t>((*stmt)->column_int64(0));
 }
 
 Status Store::Impl::update_story(std::int64_t story_id, const Entry& entry, Timestamp now) {
@@ -141,7 +143,8 @@ Status Store::Impl::insert_entry(std::int64_t source_id, const std::string& iden
                                  const Entry& entry, Timestamp now, const std::optional<std::string>& merge_reason) {
   auto stmt = statement(
       "INSERT INTO entries(source_id, identity, story_id, content_hash, entry_link, first_seen, merge_reason,"
-      " raw_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULLIF(?8, ''))");
+      " raw_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULLIF(?8, ''))"
+      " ON CONFLICT DO NOTHING");
   if (!stmt.ok()) return stmt.status();
   return (*stmt)
       ->bind(1, source_id)
@@ -186,7 +189,7 @@ Status Store::Impl::repoint_entry(std::int64_t source_id, const std::string& ide
 Status Store::Impl::note_raw_hash(std::int64_t source_id, const std::string& identity, const Entry& entry) {
   if (entry.raw_hash.empty()) return Status::ok();
   auto stmt = statement(
-      "UPDATE entries SET raw_hash = ?3 WHERE source_id = ?1 AND identity = ?2 AND raw_hash IS NOT ?3");
+      "UPDATE entries SET raw_hash = ?3 WHERE source_id = ?1 AND identity = ?2 AND raw_hash IS DISTINCT FROM ?3");
   if (!stmt.ok()) return stmt.status();
   return (*stmt)->bind(1, source_id).bind(2, identity).bind(3, entry.raw_hash).run();
 }
@@ -238,11 +241,24 @@ Status Store::Impl::apply_entry(std::int64_t source_id, const std::string& sourc
       }
       auto story_id = insert_story(source_id, source_url, identity, entry, now);
       if (!story_id.ok()) return story_id.status();
+      if (!*story_id) {
+        // Another daemon on the same PostgreSQL database stored this content (or this
+        // source's item) since story_with_hash() looked, and committed while this insert
+        // waited for it: the entry joins that story, as a copy found a moment earlier would.
+        auto stored_now = story_with_hash(entry.content_hash);
+        if (!stored_now.ok()) return stored_now.status();
+        if (!*stored_now) {
+          return Status::database("story " + identity + " was stored under another content by another daemon at the "
+                                  "same moment; the next fetch stores it");
+        }
+        ++stats.new_copies;
+        return insert_entry(source_id, identity, **stored_now, entry, now, std::string(kSameHashReason));
+      }
       ++stats.new_stories;
       if (!keys.empty()) {
-        if (Status s = store_band_keys(*story_id, keys, /*replace=*/false); !s.is_ok()) return s;
+        if (Status s = store_band_keys(**story_id, keys, /*replace=*/false); !s.is_ok()) return s;
       }
-      return insert_entry(source_id, identity, *story_id, entry, now);
+      return insert_entry(source_id, identity, **story_id, entry, now);
     }
     case dedup::Decision::kNewCopy:
       ++stats.new_copies;

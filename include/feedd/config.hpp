@@ -42,6 +42,8 @@ struct DaemonSettings {
   std::string listen = "127.0.0.1:8080";  // "" turns HTTP off
   // HTTP connections open at once; at the cap a new one closes the longest-waiting idle one.
   int max_connections = 512;
+  // A SQLite file (relative: to the config's folder), or a PostgreSQL connection URI
+  // ("postgresql://user@host/dbname", see is_postgres_location), kept as written.
   std::filesystem::path database = "feedd.db";
   std::filesystem::path output_dir = "public";
   std::chrono::seconds interval{30 * 60};
@@ -95,6 +97,10 @@ struct ConfigResult {
   std::vector<ConfigError> errors;  // every problem in the file, in file order
   bool ok() const { return errors.empty(); }
 };
+
+// `database` names a PostgreSQL database: it starts "postgresql://" or "postgres://"
+// (a libpq connection URI). Anything else is a SQLite file's path.
+bool is_postgres_location(std::string_view location);
 
 // Parses feeds.conf text. `path` names the file in messages and anchors relative paths
 // (database, output_dir, local sources) to its folder.

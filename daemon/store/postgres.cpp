@@ -1,0 +1,265 @@
+// The PostgreSQL backend (see connection.hpp for the contract): statements prepared once
+// per connection (PQprepare, named), executed with text parameters, their rows read from
+// the whole PGresult. The one place libpq is used.
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/connection.hpp"
+
+namespace feedd::db {
+
+namespace {
+
+struct FinishConnection {
+  void operator()(PGconn* conn) const { PQfinish(conn); }
+};
+struct ClearResult {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+using ConnectionHandle = std::unique_ptr<PGconn, FinishConnection>;
+using ResultHandle = std::unique_ptr<PGresult, ClearResult>;
+
+// libpq's messages end in a newline (and sometimes carry a DETAIL line): one line for logs.
+std::string one_line(const char* message) {
+  std::string text = message ? message : "";
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  for (char& c : text) {
+    if (c == '\n') c = ' ';
+  }
+  return text.empty() ? "unknown error" : text;
+}
+
+bool succeeded(const PGresult* result) {
+  const ExecStatusType status = PQresultStatus(result);
+  return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK;
+}
+
+// ?N -> $N outside string literals, quoted identifiers and comments. `count` is set to the
+// highest N (the number of parameters PQprepare is told of).
+Result<std::string> to_dollar_parameters(std::string_view sql, int& count) {
+  std::string out;
+  out.reserve(sql.size());
+  count = 0;
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (c == '\'' || c == '"') {
+      const std::size_t end = sql.find(c, i + 1);  // '' inside a literal: two literals back to back
+      if (end == std::string_view::npos) return Status::invalid_argument("unterminated quote in SQL");
+      out.append(sql.substr(i, end - i + 1));
+      i = end;
+    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
+      const std::size_t end = std::min(sql.find('\n', i), sql.size());
+      out.append(sql.substr(i, end - i));
+      i = end - 1;
+    } else if (c == '?') {
+      std::size_t j = i + 1;
+      int number = 0;
+      while (j < sql.size() && sql[j] >= '0' && sql[j] <= '9') number = number * 10 + (sql[j++] - '0');
+      if (j == i + 1) return Status::invalid_argument("a bare ? in SQL: the store writes ?N");
+      count = std::max(count, number);
+      out += '$';
+      out.append(sql.substr(i + 1, j - i - 1));
+      i = j - 1;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+class PostgresStatement final : public Statement {
+ public:
+  PostgresStatement(PGconn* conn, const std::string* database, std::string name, std::string head, int params)
+      : conn_(conn), database_(database), name_(std::move(name)), head_(std::move(head)), values_(params),
+        present_(params, false) {}
+
+  using Statement::bind;
+  Statement& bind(int index, std::int64_t value) override { return set(index, std::to_string(value)); }
+  Statement& bind(int index, std::string_view value) override { return set(index, std::string(value)); }
+  Statement& bind_null(int index) override {
+    if (!valid(index)) return *this;
+    present_[index - 1] = false;
+    return *this;
+  }
+
+  Result<bool> step() override {
+    if (!result_) {
+      if (bind_error_ != 0) {
+        return Status::database(*database_ + ": binding " + head_ + ": no parameter ?" + std::to_string(bind_error_));
+      }
+      std::vector<const char*> pointers(values_.size());
+      for (std::size_t i = 0; i < values_.size(); ++i) pointers[i] = present_[i] ? values_[i].c_str() : nullptr;
+      result_.reset(PQexecPrepared(conn_, name_.c_str(), static_cast<int>(pointers.size()), pointers.data(), nullptr,
+                                   nullptr, 0));
+      if (!result_ || !succeeded(result_.get())) {
+        Status status = Status::database(*database_ + ": " + head_ + ": " +
+                                         one_line(result_ ? PQresultErrorMessage(result_.get()) : PQerrorMessage(conn_)));
+        result_.reset();
+        return status;
+      }
+      row_ = -1;
+    }
+    ++row_;
+    return row_ < PQntuples(result_.get());
+  }
+
+  void reset() override {
+    result_.reset();
+    std::fill(present_.begin(), present_.end(), false);
+    bind_error_ = 0;
+    row_ = -1;
+  }
+
+  std::int64_t changes() const override {
+    if (!result_) return 0;
+    const char* tuples = PQcmdTuples(result_.get());
+    return tuples && *tuples ? std::strtoll(tuples, nullptr, 10) : 0;
+  }
+
+  bool column_is_null(int index) const override { return !readable(index) || PQgetisnull(result_.get(), row_, index); }
+
+  std::int64_t column_int64(int index) const override {
+    if (column_is_null(index)) return 0;
+    const char* text = PQgetvalue(result_.get(), row_, index);
+    if (text[0] == 't' && text[1] == '\0') return 1;
+    if (text[0] == 'f' && text[1] == '\0') return 0;
+    return std::strtoll(text, nullptr, 10);
+  }
+
+  std::string column_text(int index) const override {
+    if (column_is_null(index)) return {};
+    return std::string(PQgetvalue(result_.get(), row_, index),
+                       static_cast<std::size_t>(PQgetlength(result_.get(), row_, index)));
+  }
+
+ private:
+  bool valid(int index) {
+    if (index >= 1 && index <= static_cast<int>(values_.size())) return true;
+    if (bind_error_ == 0) bind_error_ = index;
+    return false;
+  }
+  Statement& set(int index, std::string value) {
+    if (!valid(index)) return *this;
+    values_[index - 1] = std::move(value);
+    present_[index - 1] = true;
+    return *this;
+  }
+  bool readable(int index) const {
+    return result_ && row_ >= 0 && row_ < PQntuples(result_.get()) && index >= 0 && index < PQnfields(result_.get());
+  }
+
+  PGconn* conn_;
+  const std::string* database_;  // the connection's name(); the connection outlives its statements
+  std::string name_;
+  std::string head_;  // the SQL's first words, for errors
+  std::vector<std::string> values_;
+  std::vector<bool> present_;
+  int bind_error_ = 0;
+  ResultHandle result_;
+  int row_ = -1;
+};
+
+class PostgresConnection final : public Connection {
+ public:
+  PostgresConnection(std::string name, ConnectionHandle conn) : name_(std::move(name)), conn_(std::move(conn)) {}
+
+  Dialect dialect() const override { return Dialect::kPostgres; }
+  const std::string& name() const override { return name_; }
+
+  Result<std::unique_ptr<Statement>> prepare(std::string_view sql) override {
+    int count = 0;
+    auto rewritten = to_dollar_parameters(sql, count);
+    const std::string head(sql.substr(0, 40));
+    if (!rewritten.ok()) return Status::database(name_ + ": preparing " + head + ": " + rewritten.status().message());
+    std::string statement_name = "feedd_" + std::to_string(++prepared_);
+    ResultHandle result(PQprepare(conn_.get(), statement_name.c_str(), rewritten->c_str(), count, nullptr));
+    if (!result || !succeeded(result.get())) {
+      return Status::database(name_ + ": preparing " + head + ": " +
+                              one_line(result ? PQresultErrorMessage(result.get()) : PQerrorMessage(conn_.get())));
+    }
+    return std::unique_ptr<Statement>(
+        new PostgresStatement(conn_.get(), &name_, std::move(statement_name), head, count));
+  }
+
+  Status exec(std::string_view sql) override {
+    const std::string text(sql);
+    ResultHandle result(PQexec(conn_.get(), text.c_str()));
+    if (result && succeeded(result.get())) return Status::ok();
+    return Status::database(name_ + ": " + text.substr(0, 40) + ": " +
+                            one_line(result ? PQresultErrorMessage(result.get()) : PQerrorMessage(conn_.get())));
+  }
+
+  // Reads see one snapshot for the whole transaction (READ COMMITTED would give each
+  // statement its own); writes stay READ COMMITTED, so that an INSERT … ON CONFLICT that
+  // waited for another daemon's transaction then sees the row it committed.
+  const char* begin_sql(TransactionMode mode) const override {
+    return mode == TransactionMode::kWrite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+  }
+  bool in_transaction() const override {
+    const PGTransactionStatusType status = PQtransactionStatus(conn_.get());
+    return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
+  }
+  bool transaction_failed() const override { return PQtransactionStatus(conn_.get()) == PQTRANS_INERROR; }
+
+  // PostgreSQL checksums its pages itself (when the cluster was made with them) and has
+  // no cheap whole-database check: nothing to do at open.
+  Status check_integrity() override { return Status::ok(); }
+  // Autovacuum gives dead rows' space back to the tables by itself.
+  Status vacuum() override { return Status::ok(); }
+
+  Result<std::string> durability() override {
+    auto show = [this](const char* sql) -> Result<std::string> {
+      ResultHandle result(PQexec(conn_.get(), sql));
+      if (!result || PQresultStatus(result.get()) != PGRES_TUPLES_OK || PQntuples(result.get()) < 1) {
+        return Status::database(name_ + ": " + sql + ": " +
+                                one_line(result ? PQresultErrorMessage(result.get()) : PQerrorMessage(conn_.get())));
+      }
+      return std::string(PQgetvalue(result.get(), 0, 0));
+    };
+    auto version = show("SHOW server_version");
+    if (!version.ok()) return version.status();
+    auto sync = show("SHOW synchronous_commit");
+    if (!sync.ok()) return sync.status();
+    // "15.14 (Debian 15.14-0+deb12u1)": the number is enough.
+    const std::string number = version->substr(0, version->find(' '));
+    return "PostgreSQL " + number + ", synchronous_commit=" + *sync;
+  }
+
+ private:
+  std::string name_;
+  ConnectionHandle conn_;
+  int prepared_ = 0;
+};
+
+void ignore_notice(void*, const char*) {}
+
+}  // namespace
+
+Result<std::unique_ptr<Connection>> open_postgres(const std::string& uri, const StoreOptions& options) {
+  const std::string name = without_password(uri);
+  ConnectionHandle conn(PQconnectdb(uri.c_str()));
+  if (!conn) return Status::database(name + ": cannot connect: out of memory");
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    return Status::database(name + ": cannot connect: " + one_line(PQerrorMessage(conn.get())));
+  }
+  // NOTICEs ("relation already exists, skipping") would go to stderr.
+  PQsetNoticeProcessor(conn.get(), ignore_notice, nullptr);
+  auto connection = std::make_unique<PostgresConnection>(name, std::move(conn));
+  // busy_timeout means what SQLite's does: how long a write waits for a lock another
+  // connection holds before it fails (and changes nothing). Timestamps are stored as
+  // integers, so the session's time zone does not matter.
+  // 0 would mean "wait for ever" to PostgreSQL, "do not wait" to SQLite.
+  const auto lock_wait = std::max<std::int64_t>(1, options.busy_timeout.count());
+  const std::string settings = "SET lock_timeout = " + std::to_string(lock_wait) +
+                               "; SET client_min_messages = warning";
+  if (Status s = connection->exec(settings); !s.is_ok()) return s;
+  return std::unique_ptr<Connection>(std::move(connection));
+}
+
+}  // namespace feedd::db
