@@ -132,13 +132,14 @@ Status apply(sqlite3* db, int version) {
 
 int newest_schema_version() { return static_cast<int>(kMigrations.size()); }
 
-Result<int> migrate(sqlite3* db) {
+Result<int> migrate(sqlite3* db, int* found) {
   Status status = exec(db,
                        "CREATE TABLE IF NOT EXISTS schema_migrations ("
                        " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
   if (!status.is_ok()) return status;
   auto current = applied_version(db);
   if (!current.ok()) return current.status();
+  if (found) *found = *current;
   if (*current > newest_schema_version()) {
     return Status::database(std::string(sqlite3_db_filename(db, "main")) + ": schema version " +
                             std::to_string(*current) + " is newer than this feedd knows (" +

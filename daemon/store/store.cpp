@@ -153,7 +153,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& file, St
     }
     return status;
   }
-  auto version = db::migrate(impl->db.get());
+  auto version = db::migrate(impl->db.get(), &impl->schema_version_found);
   if (!version.ok()) return version.status();
   impl->schema_version = *version;
   return std::unique_ptr<Store>(new Store(std::move(impl)));
@@ -292,6 +292,7 @@ Status Store::Impl::vacuum() {
 }
 
 int Store::schema_version() const { return impl_->schema_version; }
+int Store::schema_version_found() const { return impl_->schema_version_found; }
 
 Result<std::string> Store::durability() {
   auto read = [this](const char* sql) -> Result<std::string> {
