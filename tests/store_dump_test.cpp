@@ -421,6 +421,7 @@ TEST_CASE("A truncated or damaged dump is refused with its line number and nothi
     CHECK_THAT(refused("<?xml version=\"1.0\"?>\n"), Catch::StartsWith("line 1: damaged (not JSON"));
     CHECK_THAT(refused("{\"version\": \"https://jsonfeed.org/version/1.1\"}\n"),
                Catch::StartsWith("line 1: not a feedd dump"));
+    CHECK_THAT(refused("{\"format\": 1}\n"), Catch::StartsWith("line 1: damaged ("));
   }
   // The same store takes the whole dump afterwards: the failed imports left nothing behind.
   REQUIRE(import_text(*target, joined(lines)).ok());

@@ -274,6 +274,16 @@ class DumpLoader {
       : statement_(std::move(statement)), schema_version_(schema_version), in_(in) {}
 
   Result<DumpStats> load() {
+    // A field of the wrong type (value() of a number where text belongs) throws.
+    try {
+      return load_lines();
+    } catch (const json::exception& e) {
+      return dump_error(line_, std::string("damaged (") + e.what() + ")");
+    }
+  }
+
+ private:
+  Result<DumpStats> load_lines() {
     if (Status s = next_line(); !s.is_ok()) return s;
     if (Status s = check_header(line_json_); !s.is_ok()) return s;
     for (;;) {
@@ -289,7 +299,6 @@ class DumpLoader {
     return expected_;
   }
 
- private:
   // The next line as a JSON object, into line_json_; a missing line means the dump was
   // cut short.
   Status next_line() {
