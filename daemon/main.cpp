@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <memory>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -45,15 +48,23 @@ Commands:
   import-opml FILE               print [[feed]] tables for the feeds of an OPML file
                                  (e.g. a feed reader's export), to append to feeds.conf
   export-opml [--config PATH]    print the configured sources as OPML 2.0
+  migrate [--config PATH]        create the database or bring its schema to this
+                                 feedd's version, and say which (daemons do it on start)
+  export [--config PATH] [--output FILE]
+                                 write the whole store as a portable dump (JSON Lines)
+                                 to FILE or standard output
+  import [--config PATH] FILE    load a dump (FILE, or - for standard input) into the
+                                 configured database, which must be empty; all or nothing
 
 Options:
   --config PATH      feeds.conf to use (default ./feeds.conf, then /etc/feedd/feeds.conf)
   --log-level LEVEL  trace, debug, info, warn, error, critical or off (overrides log_level)
+  --output FILE      (export) write the dump to FILE instead of standard output
   --help             this text
   --version          feedd's version
 
-Exit status: 0 success; 1 invalid configuration, unusable database, or (parse) not a
-feed; 2 usage error.
+Exit status: 0 success; 1 invalid configuration, unusable database, (parse) not a
+feed, or (import) a dump refused; 2 usage error.
 )";
 
 struct Options {
@@ -63,6 +74,7 @@ struct Options {
   std::optional<std::string> url;
   std::optional<std::string> content_type;
   std::optional<std::string> log_level;
+  std::optional<std::string> output;
   bool help = false;
   bool version = false;
 };
@@ -91,6 +103,7 @@ std::optional<Options> read_options(int argc, char** argv, std::string& error) {
     else if (a == "--url") { if (!value(o.url)) return std::nullopt; }
     else if (a == "--content-type") { if (!value(o.content_type)) return std::nullopt; }
     else if (a == "--log-level") { if (!value(o.log_level)) return std::nullopt; }
+    else if (a == "--output" || a == "-o") { if (!value(o.output)) return std::nullopt; }
     else if (a.size() > 1 && a[0] == '-' && a != "-") { error = "unknown option " + a; return std::nullopt; }
     else if (o.command.empty()) o.command = a;
     else o.positional.push_back(a);
@@ -209,6 +222,96 @@ int status_command(const Options& o) {
   return 0;
 }
 
+// The configured database, opened as the daemon's writer opens it: a damaged file is
+// refused, an old schema is migrated.
+std::unique_ptr<feedd::Store> open_store_or_report(const feedd::Config& config) {
+  feedd::StoreOptions writer;
+  writer.check_integrity = true;
+  auto store = feedd::Store::open(config.daemon.database, writer);
+  if (!store.ok()) {
+    std::cerr << "feedd: " << store.status().to_string() << '\n';
+    return nullptr;
+  }
+  return std::move(store).value();
+}
+
+int migrate_command(const Options& o) {
+  auto config = load_or_report(o);
+  if (!config) return 1;
+  auto store = open_store_or_report(*config);
+  if (!store) return 1;
+  const int found = store->schema_version_found();
+  const std::string now = std::to_string(store->schema_version());
+  std::cout << config->daemon.database.string() << ": ";
+  if (found == 0) std::cout << "schema created at version " << now << '\n';
+  else if (found == store->schema_version()) std::cout << "already at version " << now << '\n';
+  else std::cout << "schema at version " << now << " (migrated from " << found << ")\n";
+  return 0;
+}
+
+int export_command(const Options& o) {
+  auto config = load_or_report(o);
+  if (!config) return 1;
+  auto store = open_store_or_report(*config);
+  if (!store) return 1;
+  if (!o.output) {
+    auto stats = store->export_dump(std::cout);
+    if (!stats.ok()) {
+      std::cerr << "feedd: export: " << stats.status().to_string() << '\n';
+      return 1;
+    }
+    std::cerr << "feedd: exported " << stats->to_string() << " (schema " << stats->schema_version << ")\n";
+    return 0;
+  }
+  // Written beside FILE and renamed over it once complete: FILE is never half a dump.
+  const std::filesystem::path file(*o.output);
+  const std::filesystem::path partial = file.string() + ".partial";
+  std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+  if (!out) {
+    std::cerr << "feedd: cannot write " << partial.string() << ": " << std::strerror(errno) << '\n';
+    return 1;
+  }
+  auto stats = store->export_dump(out);
+  out.close();
+  std::error_code ec;
+  if (stats.ok() && out) std::filesystem::rename(partial, file, ec);
+  if (!stats.ok() || !out || ec) {
+    std::filesystem::remove(partial, ec);
+    std::cerr << "feedd: export to " << file.string() << ": "
+              << (stats.ok() ? "writing the dump failed" : stats.status().to_string()) << '\n';
+    return 1;
+  }
+  std::cout << "exported " << stats->to_string() << " (schema " << stats->schema_version << ") to " << file.string()
+            << '\n';
+  return 0;
+}
+
+int import_command(const Options& o) {
+  if (o.positional.size() != 1) return usage_error("import takes one FILE (or - for standard input)");
+  const std::string& file = o.positional[0];
+  auto config = load_or_report(o);
+  if (!config) return 1;
+  std::ifstream opened;
+  if (file != "-") {
+    opened.open(file, std::ios::binary);
+    if (!opened) {
+      std::cerr << "feedd: cannot read " << file << ": " << std::strerror(errno) << '\n';
+      return 1;
+    }
+  }
+  auto store = open_store_or_report(*config);
+  if (!store) return 1;
+  auto stats = store->import_dump(file == "-" ? std::cin : opened);
+  if (!stats.ok()) {
+    std::cerr << "feedd: import " << (file == "-" ? "(standard input)" : file) << ": " << stats.status().to_string()
+              << '\n';
+    return 1;
+  }
+  std::cout << "imported " << stats->to_string() << " (schema " << stats->schema_version << ") into "
+            << config->daemon.database.string() << '\n';
+  return 0;
+}
+
 int run_command(const Options& o) {
   auto config = load_or_report(o);
   if (!config) return 1;
@@ -311,11 +414,14 @@ int main(int argc, char** argv) {
     const std::string& c = options->command;
     if (c == "parse") return parse_command(*options);
     if (c == "import-opml") return import_opml_command(*options);
+    if (c == "import") return import_command(*options);
     if (!options->positional.empty()) return usage_error(c + " takes no arguments besides options");
     if (c == "check-config") return check_config(*options);
     if (c == "export-opml") return export_opml_command(*options);
     if (c == "once") return once_command(*options);
     if (c == "status") return status_command(*options);
+    if (c == "migrate") return migrate_command(*options);
+    if (c == "export") return export_command(*options);
     if (c == "run") return run_command(*options);
     return usage_error("unknown command '" + c + "'");
   } catch (const std::exception& e) {

@@ -226,13 +226,14 @@ Status apply(Connection& db, int version) {
   return txn->commit();
 }
 
-Result<int> migrate_each(Connection& db) {
+Result<int> migrate_each(Connection& db, int* found) {
   Status status = db.exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations ("
       " version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)");
   if (!status.is_ok()) return status;
   auto current = applied_version(db);
   if (!current.ok()) return current.status();
+  if (found) *found = *current;
   if (*current > newest_schema_version()) {
     return Status::database(db.name() + ": schema version " + std::to_string(*current) +
                             " is newer than this feedd knows (" + std::to_string(newest_schema_version()) + ")");
@@ -248,8 +249,8 @@ Result<int> migrate_each(Connection& db) {
 
 int newest_schema_version() { return static_cast<int>(kSqliteMigrations.size()); }
 
-Result<int> migrate(Connection& db) {
-  if (db.dialect() == Dialect::kSqlite) return migrate_each(db);
+Result<int> migrate(Connection& db, int* found) {
+  if (db.dialect() == Dialect::kSqlite) return migrate_each(db, found);
   // PostgreSQL: daemons starting at once on one database migrate one after the other,
   // the later ones finding nothing left to do. The whole run is one transaction holding
   // the lock (each migration a savepoint inside it): even CREATE TABLE IF NOT EXISTS
@@ -259,7 +260,7 @@ Result<int> migrate(Connection& db) {
   if (Status s = db.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLock) + ")"); !s.is_ok()) {
     return s;
   }
-  auto version = migrate_each(db);
+  auto version = migrate_each(db, found);
   if (!version.ok()) return version.status();
   if (Status s = txn->commit(); !s.is_ok()) return s;
   return version;

@@ -13,6 +13,7 @@ int newest_schema_version();
 // transaction holding an advisory lock), every migration newer than the newest recorded in
 // schema_migrations. Returns the version the database is at afterwards. A database written
 // by a newer feedd (a version this build doesn't know) is refused.
-Result<int> migrate(Connection& db);
+// `found`, when given, receives the version recorded before (0 for a new database).
+Result<int> migrate(Connection& db, int* found = nullptr);
 
 }  // namespace feedd::db

@@ -65,7 +65,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& location
   if (!connection.ok()) return connection.status();
   auto impl = std::make_unique<Impl>(std::move(connection).value(), options);
   // Errors from here on already name the database.
-  auto version = db::migrate(*impl->db);
+  auto version = db::migrate(*impl->db, &impl->schema_version_found);
   if (!version.ok()) return version.status();
   impl->schema_version = *version;
   return std::unique_ptr<Store>(new Store(std::move(impl)));
@@ -190,6 +190,7 @@ Result<PruneStats> Store::prune(Timestamp cutoff) {
 }
 
 int Store::schema_version() const { return impl_->schema_version; }
+int Store::schema_version_found() const { return impl_->schema_version_found; }
 
 Result<std::string> Store::durability() { return impl_->db->durability(); }
 

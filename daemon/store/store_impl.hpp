@@ -55,6 +55,7 @@ struct Store::Impl {
   StoreOptions options;
   bool batch_open = false;  // between begin_batch() and commit_batch()
   int schema_version = 0;
+  int schema_version_found = 0;  // before open() migrated
   bool near_duplicates = true;
   std::chrono::seconds near_window = std::chrono::hours(24 * 7);
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
@@ -143,6 +144,17 @@ struct StoreOptions {
   int cache_kib = 32 * 1024;
 };
 
+// What a dump holds (Store::export_dump, Store::import_dump): rows per table, in the
+// dump's order (sources, stories, entries, story_bands, pruned_entries, pruned_hashes).
+struct DumpStats {
+  int schema_version = 0;  // of the store the dump was written from
+  std::vector<std::pair<std::string, std::int64_t>> rows;
+
+  std::int64_t count(std::string_view table) const;
+  // "3 sources, 120 stories, 131 entries, 1920 story bands, 4 pruned entries, 4 pruned hashes"
+  std::string to_string() const;
+};
+
 class Store {
  public:
   // Opens (creating if needed) the database file and brings its schema to the newest
@@ -220,6 +232,26 @@ class Store {
 
   // Number of the newest migration applied.
   int schema_version() const;
+  // The version open() found the file at, before migrating it (0: a new database).
+  int schema_version_found() const;
+
+  // Writes the whole store to `out` as a backend-neutral dump (JSON Lines, README "Moving a
+  // store"): a header with the format, the schema version and the rows per table, one line
+  // per row of every table in dependency order with its ids as stored, then a trailer with
+  // the counts again, so a truncated dump is detected. Read in one snapshot (a read
+  // transaction), one row at a time: never the whole store in memory. Errors:
+  // Status::database (reading), Status::io (`out` failed; what was written is incomplete).
+  Result<DumpStats> export_dump(std::ostream& out);
+
+  // Loads a dump written by export_dump into this store, which must be empty (no row in any
+  // table of the dump: a store with sources or stories is refused and left unchanged). All
+  // or nothing, in one transaction: the header and trailer are checked, a dump from a newer
+  // schema (or dump format) than this feedd knows is refused, the rows of each table must
+  // match both counts, and a damaged line is reported with its line number ("line 7: ...").
+  // Afterwards the store holds the same rows with the same ids, uids, validators and
+  // tombstones. Errors: Status::parse (the dump), Status::invalid_argument (a non-empty
+  // store, a newer schema), Status::database.
+  Result<DumpStats> import_dump(std::istream& in);
 
   // The connection's durability settings as SQLite reports them, for the start-up log:
   // "WAL, synchronous=NORMAL" (README, "What is never lost").
