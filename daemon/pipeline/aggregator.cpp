@@ -231,6 +231,7 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
   static constexpr std::chrono::seconds kChangePoll{1};
   asio::steady_timer change_timer{io};
   std::optional<std::int64_t> others_changes;  // io thread
+  std::minstd_rand wake_jitter{std::random_device{}()};  // io thread
   void arm_change_timer();
 };
 
@@ -735,10 +736,6 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
       fetched->near_prints.reserve(fetched->feed.entries.size());
       for (const Entry& entry : fetched->feed.entries) fetched->near_prints.push_back(dedup::near_print(entry));
     }
-    if (print_ahead) {
-      fetched->near_prints.reserve(fetched->feed.entries.size());
-      for (const Entry& entry : fetched->feed.entries) fetched->near_prints.push_back(dedup::near_print(entry));
-    }
     asio::post(self->store_thread, [weak, fetched, now, report, hints, body_hash] {
       auto self = weak.lock();
       if (!self) return;
@@ -1052,7 +1049,11 @@ void Aggregator::Impl::arm_poll_timer() {
   if (auto due = schedule.take_due(clock()); !due.empty()) claim_and_fetch(std::move(due));
   auto next = schedule.next_due();
   if (!next) return;
-  const auto wait = std::max(std::chrono::seconds(1), *next - clock());
+  // Up to half a second later at random: daemons sharing a database whose timers would
+  // otherwise fire at the same moment of each second (the schedule counts whole seconds)
+  // take turns at claiming, instead of the one that wakes first taking every source.
+  const auto wait = std::max(std::chrono::milliseconds(1000), std::chrono::milliseconds(*next - clock())) +
+                    std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 499)(wake_jitter));
   poll_timer.expires_after(wait);
   poll_timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     if (ec) return;  // cancelled: re-armed or stopping
