@@ -218,7 +218,17 @@ int status_command(const Options& o) {
     std::cerr << "feedd: " << (states.ok() ? http_states.status() : states.status()).to_string() << '\n';
     return 1;
   }
-  std::cout << feedd::status_table(*config, *states, *http_states, feedd::system_clock()());
+  const feedd::Timestamp now = feedd::system_clock()();
+  std::cout << feedd::status_table(*config, *states, *http_states, now);
+  // Several daemons, one database (README): who is fetching what right now.
+  auto leases = store.value()->live_leases(now);
+  if (leases.ok() && !leases->empty()) {
+    std::cout << "\nbeing fetched now:\n";
+    for (const feedd::SourceLease& lease : *leases) {
+      std::cout << "  " << lease.url << " by " << lease.holder << " (lease until " << feedd::format_rfc3339(lease.expires)
+                << ")\n";
+    }
+  }
   return 0;
 }
 

@@ -31,6 +31,7 @@ std::vector<std::string> changed_daemon_keys(const DaemonSettings& a, const Daem
   check("min_interval", a.min_interval, b.min_interval);
   check("max_interval", a.max_interval, b.max_interval);
   check("host_delay", a.host_delay, b.host_delay);
+  check("lease_timeout", a.lease_timeout, b.lease_timeout);
   check("retention", a.retention, b.retention);
   check("log_level", a.log_level, b.log_level);
   check("max_connections", a.max_connections, b.max_connections);

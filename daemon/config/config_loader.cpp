@@ -29,10 +29,10 @@ std::string ConfigError::to_string() const {
 namespace {
 
 constexpr std::array<std::string_view, 3> kTopKeys = {"daemon", "output", "feed"};
-constexpr std::array<std::string_view, 16> kDaemonKeys = {
+constexpr std::array<std::string_view, 17> kDaemonKeys = {
     "listen",     "database",  "output_dir", "interval",     "concurrency",  "per_host",   "timeout",
     "max_bytes",  "user_agent", "retention", "log_level",    "min_interval", "max_interval", "host_delay",
-    "max_connections", "allow_private_networks"};
+    "max_connections", "allow_private_networks", "lease_timeout"};
 constexpr std::array<std::string_view, 7> kOutputKeys = {"title", "id", "link", "max_entries", "near_duplicates",
                                                           "include", "exclude"};
 constexpr std::array<std::string_view, 11> kFeedKeys = {"url",          "title",        "tags",       "interval",
@@ -163,6 +163,7 @@ class Checker {
     if (auto v = get_duration(t, "retention")) d.retention = *v;
     read_interval_bounds(t, d.min_interval, d.max_interval);
     if (auto v = get_duration(t, "host_delay", /*zero_ok=*/true)) d.host_delay = *v;
+    if (auto v = get_duration(t, "lease_timeout")) d.lease_timeout = *v;
     if (auto v = get_bool(t, "allow_private_networks")) d.allow_private_networks = *v;
     if (auto v = get_string(t, "log_level")) {
       if (std::find(kLogLevels.begin(), kLogLevels.end(), *v) == kLogLevels.end()) {

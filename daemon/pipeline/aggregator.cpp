@@ -4,10 +4,13 @@
 //   store thread  the single writer: apply_fetch, health records, render, output files
 // Values travel between them by `post`; nothing is shared under a lock.
 
+#include <unistd.h>
+
 #include <atomic>
 #include <deque>
 #include <filesystem>
 #include <map>
+#include <random>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
@@ -27,6 +30,7 @@
 #include "feedd/serve.hpp"
 #include "feedd/store.hpp"
 #include "dedup/sha256.hpp"
+#include "fetch/url_parts.hpp"
 #include "pipeline/entry_filter.hpp"
 #include "pipeline/feed_renderer.hpp"
 
@@ -68,6 +72,22 @@ void read_declared_schedule(const FeedMeta& feed, FetchOutcome& outcome) {
   if (minutes > 0) outcome.declared_interval = std::chrono::minutes(minutes);
   outcome.skip_hours = feed.skip_hours;
   outcome.skip_days = feed.skip_days;
+}
+
+// "host:pid:random": unique per run, and readable in `feedd status` and the logs.
+std::string make_daemon_id() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
+  std::random_device random;
+  char id[300];
+  std::snprintf(id, sizeof id, "%s:%d:%08x", host, static_cast<int>(getpid()), random());
+  return id;
+}
+
+// The unit of politeness shared through the database: the host the request goes to.
+std::string host_key(const std::string& url) {
+  auto parts = fetch::split_url(url);
+  return parts.ok() ? parts->host : std::string();
 }
 
 HttpServerOptions http_options(const DaemonSettings& daemon) {
@@ -192,6 +212,27 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
   void arm_prune_timer();
   void load_page(const PageRequest& page, std::function<void()> done);
   void arm_poll_timer();
+
+  // Several daemons, one database (README): before fetching due sources `feedd run`
+  // claims them under this run's id; claims and releases are short writes of their own,
+  // on their own connection and thread: inside the writer's group commit they would stay
+  // invisible to the other daemons until it commits, and hold the write lock meanwhile.
+  std::string daemon_id;  // set by start_polling(); `feedd once` claims nothing
+  asio::thread_pool lease_thread{1};
+  std::unique_ptr<Store> lease_store;  // used on lease_thread only
+  bool open_lease_store();              // on lease_thread
+  ClaimLimits claim_limits() const;
+  void claim_and_fetch(std::vector<std::string> urls);
+  void on_claims(const std::vector<std::string>& urls, const Result<std::vector<SourceClaim>>& claims);
+  void release_lease(const std::string& url, std::optional<Timestamp> next_fetch,
+                     std::optional<std::chrono::seconds> retry_after);
+  // The other daemons' stories: their change counts, polled from the page thread's
+  // connection; a move renders the feeds again.
+  static constexpr std::chrono::seconds kChangePoll{1};
+  asio::steady_timer change_timer{io};
+  std::optional<std::int64_t> others_changes;  // io thread
+  std::minstd_rand wake_jitter{std::random_device{}()};  // io thread
+  void arm_change_timer();
 };
 
 Aggregator::Aggregator(asio::io_context& io, Config config, Clock clock)
@@ -201,10 +242,12 @@ Aggregator::~Aggregator() {
   impl_->poll_timer.cancel();
   impl_->prune_timer.cancel();
   impl_->status_page_timer.cancel();
+  impl_->change_timer.cancel();
   // The pools must finish before the store they use goes away.
   impl_->parse_pool.join();
   impl_->store_thread.join();
   impl_->page_thread.join();
+  impl_->lease_thread.join();
 }
 
 Status Aggregator::open() {
@@ -306,11 +349,15 @@ void Aggregator::start_polling() {
   self.polling = true;
   self.arm_prune_timer();
   self.busy.emplace(self.io.get_executor());
+  self.daemon_id = make_daemon_id();
+  spdlog::info("daemon {}: shares {} with any other feedd run on it (leases of {} s)", self.daemon_id,
+               self.database.string(), self.claim_limits().lease.count());
   auto states = std::make_shared<std::vector<SourceState>>();
   // The last fetch times live in the store; ask its thread, then schedule on ours.
-  asio::post(self.store_thread, [weak = std::weak_ptr<Impl>(impl_), states] {
+  asio::post(self.store_thread, [weak = std::weak_ptr<Impl>(impl_), states, id = self.daemon_id, now = self.clock()] {
     auto self = weak.lock();
     if (!self) return;
+    if (Status s = self->store->set_daemon_id(id, now); !s.is_ok()) spdlog::error("{}", s.to_string());
     if (auto read = self->store->source_states(); read.ok()) *states = std::move(read).value();
     asio::post(self->io, [weak, states] {
       auto self = weak.lock();
@@ -329,6 +376,7 @@ void Aggregator::start_polling() {
       }
       self->schedule.set_sources(list, self->clock(), last_fetch, std::nullopt, next_fetch);
       self->arm_poll_timer();
+      self->arm_change_timer();
     });
   });
 }
@@ -423,6 +471,7 @@ void Aggregator::stop(std::function<void()> done, std::chrono::seconds grace) {
   self.poll_timer.cancel();
   self.prune_timer.cancel();
   self.status_page_timer.cancel();
+  self.change_timer.cancel();
   if (self.serving) self.http.stop();
   // Requests still queued behind the limits are not sent: only transfers in flight get
   // the grace period.
@@ -432,13 +481,21 @@ void Aggregator::stop(std::function<void()> done, std::chrono::seconds grace) {
     if (!self) return;
     self->on_idle = nullptr;
     self->poll_timer.cancel();
-    // Whatever the store thread holds is committed before we say we are done.
+    // Whatever the store thread holds is committed before we say we are done, and then
+    // the leases still held go back, so that the other daemons need not wait them out.
     asio::post(self->store_thread, [weak, done = std::move(done)]() mutable {
       auto self = weak.lock();
       if (!self) return;
-      asio::post(self->io, [weak, done = std::move(done)] {
-        if (auto self = weak.lock()) self->busy.reset();
-        done();
+      asio::post(self->lease_thread, [weak, done = std::move(done)]() mutable {
+        auto self = weak.lock();
+        if (!self) return;
+        if (self->lease_store) {
+          if (Status s = self->lease_store->release_all(self->daemon_id); !s.is_ok()) spdlog::warn("{}", s.to_string());
+        }
+        asio::post(self->io, [weak, done = std::move(done)] {
+          if (auto self = weak.lock()) self->busy.reset();
+          done();
+        });
       });
     });
   };
@@ -679,10 +736,6 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
       fetched->near_prints.reserve(fetched->feed.entries.size());
       for (const Entry& entry : fetched->feed.entries) fetched->near_prints.push_back(dedup::near_print(entry));
     }
-    if (print_ahead) {
-      fetched->near_prints.reserve(fetched->feed.entries.size());
-      for (const Entry& entry : fetched->feed.entries) fetched->near_prints.push_back(dedup::near_print(entry));
-    }
     asio::post(self->store_thread, [weak, fetched, now, report, hints, body_hash] {
       auto self = weak.lock();
       if (!self) return;
@@ -776,10 +829,13 @@ void Aggregator::Impl::on_outcome(const std::string& url, const SourceOutcome& o
     FetchOutcome learnt = outcome.schedule;
     learnt.success = success;
     schedule.finished(url, clock(), learnt);
-    if (auto next = schedule.due_time(url)) {
+    const auto next = schedule.due_time(url);
+    if (next) {
       http_states[url].next_fetch = *next;
       save_http_state(url);
     }
+    // The outcome is committed: the lease ends, naming the next fetch for every daemon.
+    release_lease(url, next, outcome.schedule.retry_after);
     arm_poll_timer();
   }
   publish_metrics_soon();
@@ -990,19 +1046,145 @@ void Aggregator::Impl::load_page(const PageRequest& page, std::function<void()> 
 
 void Aggregator::Impl::arm_poll_timer() {
   if (!polling) return;
-  bool started = false;
-  for (const std::string& url : schedule.take_due(clock())) {
-    if (auto it = sources.find(url); it != sources.end()) fetch_source(it->second);
-    started = true;
-  }
-  if (started) publish_metrics();  // the fetches in flight
+  if (auto due = schedule.take_due(clock()); !due.empty()) claim_and_fetch(std::move(due));
   auto next = schedule.next_due();
   if (!next) return;
-  const auto wait = std::max(std::chrono::seconds(1), *next - clock());
+  // Up to half a second later at random: daemons sharing a database whose timers would
+  // otherwise fire at the same moment of each second (the schedule counts whole seconds)
+  // take turns at claiming, instead of the one that wakes first taking every source.
+  const auto wait = std::max(std::chrono::milliseconds(1000), std::chrono::milliseconds(*next - clock())) +
+                    std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 499)(wake_jitter));
   poll_timer.expires_after(wait);
   poll_timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     if (ec) return;  // cancelled: re-armed or stopping
     if (auto self = weak.lock()) self->arm_poll_timer();
+  });
+}
+
+}  // namespace feedd
+
+namespace feedd {
+
+ClaimLimits Aggregator::Impl::claim_limits() const {
+  ClaimLimits limits;
+  limits.lease = config.daemon.lease_timeout.count() > 0 ? config.daemon.lease_timeout : 4 * config.daemon.timeout;
+  limits.host_spacing = std::chrono::duration_cast<std::chrono::milliseconds>(config.daemon.host_delay);
+  return limits;
+}
+
+bool Aggregator::Impl::open_lease_store() {
+  if (!lease_store) {
+    auto opened = Store::open(database);
+    if (!opened.ok()) spdlog::error("{}", opened.status().to_string());
+    if (opened.ok()) lease_store = std::move(opened).value();
+  }
+  return lease_store != nullptr;
+}
+
+void Aggregator::Impl::claim_and_fetch(std::vector<std::string> urls) {
+  std::vector<ClaimRequest> requests;
+  requests.reserve(urls.size());
+  for (const std::string& url : urls) {
+    auto state = http_states.find(url);
+    const bool moved = state != http_states.end() && state->second.current_url;
+    requests.push_back({url, host_key(moved ? *state->second.current_url : url)});
+  }
+  // Host spacing is finer than the injected clock's seconds: the wall clock's
+  // milliseconds, when the injected clock is the wall clock (tests may inject another).
+  const Timestamp now = clock();
+  const auto wall = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  const MillisTimestamp now_ms = std::chrono::floor<std::chrono::seconds>(wall) == now ? wall : MillisTimestamp(now);
+  asio::post(lease_thread, [weak = weak_from_this(), urls = std::move(urls), requests = std::move(requests), now_ms,
+                            limits = claim_limits(), id = daemon_id]() mutable {
+    auto self = weak.lock();
+    if (!self) return;
+    Result<std::vector<SourceClaim>> claims = Status::database("cannot open the database to claim sources");
+    if (self->open_lease_store()) claims = self->lease_store->claim_sources(requests, id, now_ms, limits);
+    asio::post(self->io, [weak, urls = std::move(urls), claims = std::move(claims)] {
+      if (auto self = weak.lock()) self->on_claims(urls, claims);
+    });
+  });
+}
+
+void Aggregator::Impl::on_claims(const std::vector<std::string>& urls,
+                                 const Result<std::vector<SourceClaim>>& claims) {
+  if (stopping) return;  // stop() gives back every lease
+  if (!claims.ok()) {
+    // Locked past the busy timeout, say: nobody knows who fetches them, so nobody does now.
+    spdlog::warn("{}; asking again in 5 s", claims.status().to_string());
+    for (const std::string& url : urls) schedule.refused(url, clock() + std::chrono::seconds(5));
+    arm_poll_timer();
+    return;
+  }
+  bool started = false;
+  for (const SourceClaim& claim : *claims) {
+    auto source = sources.find(claim.url);
+    if (source == sources.end()) {  // a reload removed it meanwhile
+      if (claim.claimed) release_lease(claim.url, std::nullopt, std::nullopt);
+      continue;
+    }
+    if (!claim.claimed) {
+      spdlog::debug("{}: {}; due again at {}", claim.url,
+                    claim.holder ? "being fetched by " + *claim.holder : std::string("fetched by another daemon lately"),
+                    format_rfc3339(claim.retry_at));
+      schedule.refused(claim.url, claim.retry_at);
+      continue;
+    }
+    // What the store holds is what the last fetch of any daemon committed.
+    validators[claim.url] = {claim.etag, claim.last_modified};
+    if (claim.body_hash) http_states[claim.url].body_hash = claim.body_hash;
+    fetch_source(source->second);
+    started = true;
+  }
+  if (started) publish_metrics();  // the fetches in flight
+  arm_poll_timer();
+}
+
+void Aggregator::Impl::release_lease(const std::string& url, std::optional<Timestamp> next_fetch,
+                                     std::optional<std::chrono::seconds> retry_after) {
+  if (daemon_id.empty()) return;
+  std::string host;
+  if (retry_after) {
+    auto state = http_states.find(url);
+    const bool moved = state != http_states.end() && state->second.current_url;
+    host = host_key(moved ? *state->second.current_url : url);
+  }
+  const MillisTimestamp until = MillisTimestamp(clock()) + (retry_after ? *retry_after : std::chrono::seconds(0));
+  asio::post(lease_thread, [weak = weak_from_this(), url, next_fetch, host, until, id = daemon_id] {
+    auto self = weak.lock();
+    if (!self || !self->open_lease_store()) return;
+    if (!host.empty()) {
+      if (Status s = self->lease_store->hold_host(host, until); !s.is_ok()) spdlog::warn("{}", s.to_string());
+    }
+    if (Status s = self->lease_store->release_source(url, id, next_fetch); !s.is_ok()) {
+      spdlog::warn("{}", s.to_string());
+    }
+  });
+}
+
+void Aggregator::Impl::arm_change_timer() {
+  if (!polling) return;
+  change_timer.expires_after(kChangePoll);
+  change_timer.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->stopping) return;
+    asio::post(self->page_thread, [weak, id = self->daemon_id] {
+      auto self = weak.lock();
+      if (!self || !self->open_page_store()) return;
+      auto changes = self->page_store->changes_by_others(id);
+      if (!changes.ok()) spdlog::warn("{}", changes.status().to_string());
+      asio::post(self->io, [weak, changes = changes.ok() ? std::optional<std::int64_t>(*changes) : std::nullopt] {
+        auto self = weak.lock();
+        if (!self || self->stopping) return;
+        if (changes && changes != self->others_changes) {
+          // Another daemon stored stories: render them (the first reading too, since the
+          // render at start-up may predate their last change).
+          self->others_changes = changes;
+          self->request_render();
+        }
+        self->arm_change_timer();
+      });
+    });
   });
 }
 

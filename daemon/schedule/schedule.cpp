@@ -178,6 +178,13 @@ void Schedule::finished(const std::string& url, Timestamp now, const FetchOutcom
   if (outcome.retry_after) entry.due = std::max(entry.due, now + *outcome.retry_after);
 }
 
+void Schedule::refused(const std::string& url, Timestamp due) {
+  auto it = entries_.find(url);
+  if (it == entries_.end()) return;
+  it->second.in_flight = false;
+  it->second.due = due;
+}
+
 std::optional<Timestamp> Schedule::next_due() const {
   std::optional<Timestamp> earliest;
   for (const auto& [url, entry] : entries_) {

@@ -16,7 +16,7 @@ namespace {
 // Timestamps are INTEGER unix seconds. JSON columns hold arrays written by nlohmann-json.
 // Entries deliberately have no ON DELETE CASCADE from stories: an entry row is what makes
 // a source's item known, so that pruning a story must not make it come back as new.
-constexpr std::array<const char*, 4> kSqliteMigrations = {
+constexpr std::array<const char*, 5> kSqliteMigrations = {
     // 1: sources, stories, and the entries that tie each source's items to a story.
     R"sql(
 CREATE TABLE sources (
@@ -101,12 +101,33 @@ ALTER TABLE sources ADD COLUMN next_fetch INTEGER;
     R"sql(
 ALTER TABLE entries ADD COLUMN raw_hash TEXT;
 )sql",
+    // 5: several daemons sharing the file (README, "Several daemons, one database"): the
+    // lease a daemon holds on a source while it fetches it, one row per daemon run that
+    // counts its story changes (the others poll the sum to know when to render again),
+    // and per host the earliest next request start and a Retry-After hold, in unix
+    // milliseconds, that every daemon obeys.
+    R"sql(
+ALTER TABLE sources ADD COLUMN lease_holder TEXT;
+ALTER TABLE sources ADD COLUMN lease_expires INTEGER;
+
+CREATE TABLE daemons (
+  id      TEXT PRIMARY KEY,
+  started INTEGER NOT NULL,
+  changes INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE hosts (
+  host          TEXT PRIMARY KEY,
+  next_start_ms INTEGER NOT NULL DEFAULT 0,
+  held_until_ms INTEGER NOT NULL DEFAULT 0
+);
+)sql",
 };
 
 
 // PostgreSQL's: BIGINT for timestamps, ids and band keys; identity columns where SQLite
 // has INTEGER PRIMARY KEY; no WITHOUT ROWID. Same numbers, same meaning as above.
-constexpr std::array<const char*, 4> kPostgresMigrations = {
+constexpr std::array<const char*, 5> kPostgresMigrations = {
     // 1: sources, stories, and the entries that tie each source's items to a story.
     R"sql(
 CREATE TABLE sources (
@@ -185,6 +206,24 @@ ALTER TABLE sources ADD COLUMN next_fetch BIGINT;
     // 4: the raw hash of each entry as its source last wrote it.
     R"sql(
 ALTER TABLE entries ADD COLUMN raw_hash TEXT;
+)sql",
+    // 5: several daemons sharing the database: leases, per-daemon change counts, hosts
+    // (milliseconds, so BIGINT).
+    R"sql(
+ALTER TABLE sources ADD COLUMN lease_holder TEXT;
+ALTER TABLE sources ADD COLUMN lease_expires BIGINT;
+
+CREATE TABLE daemons (
+  id      TEXT PRIMARY KEY,
+  started BIGINT NOT NULL,
+  changes BIGINT NOT NULL DEFAULT 0
+);
+
+CREATE TABLE hosts (
+  host          TEXT PRIMARY KEY,
+  next_start_ms BIGINT NOT NULL DEFAULT 0,
+  held_until_ms BIGINT NOT NULL DEFAULT 0
+);
 )sql",
 };
 static_assert(kPostgresMigrations.size() == kSqliteMigrations.size(),

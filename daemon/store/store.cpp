@@ -183,6 +183,7 @@ Result<PruneStats> Store::prune(Timestamp cutoff) {
       if (!stmt.ok()) return in_context(doing, stmt.status());
       if (Status s = (*stmt)->bind(1, cutoff).run(); !s.is_ok()) return in_context(doing, s);
     }
+    if (Status s = impl_->count_change(); !s.is_ok()) return in_context(doing, s);
     if (Status s = txn->commit(); !s.is_ok()) return in_context(doing, s);
   }
   if (Status s = impl_->db->vacuum(); !s.is_ok()) return in_context(doing, s);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,6 +59,16 @@ struct Store::Impl {
   int schema_version_found = 0;  // before open() migrated
   bool near_duplicates = true;
   std::chrono::seconds near_window = std::chrono::hours(24 * 7);
+  std::string daemon_id;  // set_daemon_id(): whose change count moves with the stories
+
+  // Counts one change of the stories for daemon_id (when set), inside the caller's
+  // transaction (change_marker.cpp).
+  Status count_change();
+  // Inside claim_sources' transaction: gives back the claims whose host is held by a
+  // Retry-After or was claimed less than `spacing` ago, and reserves the next start of
+  // each host a claim stands for (host_slots.cpp).
+  Status hold_back_for_hosts(const std::vector<ClaimRequest>& requests, std::map<std::string, SourceClaim>& answers,
+                             const std::string& daemon, MillisTimestamp now, std::chrono::milliseconds spacing);
 
   // A cached statement for `sql` (prepared on first use) and a transaction: the only ways
   // in to the database for the code outside this struct.

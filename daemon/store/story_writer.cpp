@@ -323,6 +323,9 @@ Result<ApplyStats> Store::apply_fetch(const FetchedFeed& fetched, Timestamp now)
                                        printed ? &fetched.near_prints[i] : nullptr, now, stats);
     if (!status.is_ok()) return in_context(doing, status);
   }
+  if (stats.changed_anything()) {
+    if (Status s = impl_->count_change(); !s.is_ok()) return in_context(doing, s);
+  }
   Status status = txn->commit();
   if (!status.is_ok()) return in_context(doing, status);
   return stats;

@@ -58,6 +58,9 @@ struct DaemonSettings {
   std::chrono::seconds max_interval{24 * 3600};
   // Least time between the starts of two requests to the same host.
   std::chrono::seconds host_delay{1};
+  // How long a daemon's claim on a source it is fetching holds when the daemon dies
+  // before releasing it (README, "Several daemons, one database"); 0: four times `timeout`.
+  std::chrono::seconds lease_timeout{0};
   // The default of every source's allow_private_networks.
   bool allow_private_networks = false;
   std::chrono::seconds retention{90 * 24 * 3600};

@@ -68,6 +68,11 @@ class Schedule {
     finished(url, now, outcome);
   }
 
+  // A source taken but not fetched (another daemon holds it, or fetched it lately: README,
+  // "Several daemons, one database"): it is due again at `due`, its pace and failures as
+  // they were.
+  void refused(const std::string& url, Timestamp due);
+
   // The earliest moment a source not in flight may be taken; nullopt when there is none.
   std::optional<Timestamp> next_due() const;
   std::optional<Timestamp> due_time(const std::string& url) const;

@@ -130,6 +130,41 @@ struct ApplyStats {
   bool changed_anything() const { return new_stories + new_copies + changed > 0; }
 };
 
+// The answer to one daemon's claim on a due source (Store::claim_sources).
+struct SourceClaim {
+  std::string url;
+  bool claimed = false;
+  // Claimed: the source's validators and body hash as stored now, which another daemon
+  // may have moved since this one last fetched it.
+  std::optional<std::string> etag;
+  std::optional<std::string> last_modified;
+  std::optional<std::string> body_hash;
+  // Refused: the earliest moment a claim can succeed (the stored next fetch, the end of
+  // the live lease, or of the host's hold), and the daemon holding the lease, if one does.
+  Timestamp retry_at{};
+  std::optional<std::string> holder;
+};
+
+// A live lease, for `feedd status`.
+struct SourceLease {
+  std::string url;
+  std::string holder;
+  Timestamp expires;
+};
+
+// Unix milliseconds: request spacing per host is finer than a second.
+using MillisTimestamp = std::chrono::sys_time<std::chrono::milliseconds>;
+
+struct ClaimRequest {
+  std::string url;
+  std::string host;  // lower case, with the port when the URL names one
+};
+
+struct ClaimLimits {
+  std::chrono::seconds lease{120};
+  std::chrono::milliseconds host_spacing{0};  // [daemon].host_delay
+};
+
 struct StoreOptions {
   // How long a write waits for another connection (or process) holding the write lock
   // before it fails with "database is locked". The failed write changes nothing.
@@ -229,6 +264,37 @@ class Store {
   Status save_source_http_state(const SourceHttpState& state);
   // Every source's SourceHttpState, in the order the sources were first recorded.
   Result<std::vector<SourceHttpState>> source_http_states();
+
+  // Several daemons, one database (README): each `feedd run` is a daemon with an id of
+  // its own ("host:pid:random"). Before fetching due sources it claims them. A claim on a
+  // source succeeds only when no other daemon holds a live lease on it, its stored
+  // next_fetch is not after `now`, its host is not held by a Retry-After, and (with a
+  // host spacing) no request to its host was claimed less than the spacing ago; the
+  // daemon then holds the lease until `now + lease` or until it releases it. Claims are
+  // short autocommitted writes of their own (one transaction for all of `requests`), never
+  // part of a batch: run them on a Store of their own. Each request gets one SourceClaim,
+  // in order; a url the store does not know is claimed without a lease.
+  Result<std::vector<SourceClaim>> claim_sources(const std::vector<ClaimRequest>& requests, const std::string& daemon,
+                                                 MillisTimestamp now, const ClaimLimits& limits);
+  // Ends this daemon's lease on the source once its fetch is stored, recording when the
+  // source is due next (kept as it was when nullopt). A lease since taken over by another
+  // daemon (this one's had expired) is left alone.
+  Status release_source(const std::string& url, const std::string& daemon, std::optional<Timestamp> next_fetch);
+  // Ends every lease the daemon holds (a clean stop).
+  Status release_all(const std::string& daemon);
+  // The leases that have not expired at `now`, by source URL.
+  Result<std::vector<SourceLease>> live_leases(Timestamp now);
+
+  // Holds every request to `host`, of every daemon, until `until` (a Retry-After).
+  Status hold_host(const std::string& host, MillisTimestamp until);
+
+  // The change marker: a daemon's id given here has a row counting the apply_fetch and
+  // prune calls of this Store that changed stories, counted in the same transaction as
+  // the change. The daemon is registered at once (`now` is its start).
+  Status set_daemon_id(const std::string& daemon, Timestamp now);
+  // The sum of the other daemons' counts: when it moves, they stored stories this daemon
+  // has not rendered yet. Cheap (one row per daemon run ever started on the file).
+  Result<std::int64_t> changes_by_others(const std::string& daemon);
 
   // Number of the newest migration applied.
   int schema_version() const;

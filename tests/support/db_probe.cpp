@@ -67,7 +67,10 @@ HttpReply http_get(unsigned short port, const std::string& path) {
   ::close(fd);
   if (response.rfind("HTTP/1.1 ", 0) != 0 || response.size() < 12) return reply;
   reply.status = std::atoi(response.c_str() + 9);
-  if (auto body = response.find("\r\n\r\n"); body != std::string::npos) reply.body = response.substr(body + 4);
+  if (auto body = response.find("\r\n\r\n"); body != std::string::npos) {
+    reply.head = response.substr(0, body);
+    reply.body = response.substr(body + 4);
+  }
   return reply;
 }
 

@@ -24,6 +24,7 @@ DbProbe probe_database(const std::filesystem::path& file);
 // "HTTP/1.1 503 …": status and body of a plain GET to 127.0.0.1:port (0 when it failed).
 struct HttpReply {
   int status = 0;
+  std::string head;  // the status line and the headers, as sent
   std::string body;
 };
 HttpReply http_get(unsigned short port, const std::string& path);
