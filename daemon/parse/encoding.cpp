@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "parse/document_scan.hpp"
 #include "parse/text.hpp"
 
 namespace feedd::parse {
@@ -417,15 +418,18 @@ void recover_non_utf8(std::string_view bytes, bool declared, std::vector<std::st
 }
 
 void decode_utf8(std::string_view bytes, bool declared, std::vector<std::string>& warnings, DecodedDocument& doc) {
-  if (is_valid_utf8(bytes)) {
+  const DocumentScan scan = scan_document(bytes);
+  if (scan.valid_utf8) {
     // 7-bit ISO-2022-JP is valid UTF-8 byte for byte; its escape sequences give it away.
-    if (!declared && std::memchr(bytes.data(), 0x1B, bytes.size()) != nullptr &&
+    // ESC is a control character: a document the scan found clean has none.
+    if (!declared && scan.may_need_cleaning && std::memchr(bytes.data(), 0x1B, bytes.size()) != nullptr &&
         (bytes.find("\x1B$B") != std::string_view::npos || bytes.find("\x1B$@") != std::string_view::npos)) {
       decode_as(bytes, Codec{"iso-2022-jp", "ISO-2022-JP"}, warnings, doc);
       return;
     }
     doc.encoding = "utf-8";
     doc.text = bytes;
+    doc.needs_no_cleaning = !scan.may_need_cleaning;
     return;
   }
   recover_non_utf8(bytes, declared, warnings, doc);

@@ -1,0 +1,89 @@
+#include "parse/document_scan.hpp"
+
+#include <cstring>
+
+#include "parse/html_entities.hpp"
+#include "parse/reference_sse2.hpp"
+#include "parse/text.hpp"
+#include "parse/utf8_ssse3.hpp"
+
+namespace feedd::parse {
+namespace {
+
+constexpr bool is_forbidden_control(unsigned char c) { return c < 0x20 && c != '\t' && c != '\n' && c != '\r'; }
+
+// Whether clean_xml_text has work in `text` from `from` on, one byte at a time.
+bool may_need_cleaning_scalar(std::string_view text, size_t from) {
+  for (size_t i = from; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (is_forbidden_control(c)) return true;
+    if (c == '&' && kept_reference_length(text.substr(i)) == 0) return true;
+  }
+  return false;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+using namespace utf8_ssse3;
+
+FEEDD_SSSE3 __m128i load(const unsigned char* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+
+// The bytes XML forbids: below 0x20 but tab, newline and carriage return.
+FEEDD_SSSE3 __m128i forbidden_controls(__m128i v) {
+  const __m128i top = _mm_set1_epi8(0x1F);
+  const __m128i allowed = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
+                                                    _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))),
+                                       _mm_cmpeq_epi8(v, _mm_set1_epi8('\r')));
+  return _mm_andnot_si128(allowed, _mm_cmpeq_epi8(_mm_max_epu8(v, top), top));
+}
+
+// Both questions in one pass of 16 bytes at a time: the UTF-8 lookups (utf8_ssse3.hpp)
+// only where a block or the one before has a byte past ASCII, the cleaning checks until
+// the first thing cleaning would change; an unusual '&' (&#8217;, &apos;, a bare one) is
+// looked at one by one.
+FEEDD_SSSE3 DocumentScan scan_ssse3(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t size = text.size();
+  __m128i previous = _mm_setzero_si128(), errors = _mm_setzero_si128();
+  bool clean = true;
+  size_t i = 0;
+  for (; i + 16 <= size; i += 16) {
+    const __m128i input = load(p + i);
+    if ((_mm_movemask_epi8(input) | _mm_movemask_epi8(previous)) != 0)
+      errors = _mm_or_si128(errors, block_errors(input, previous));
+    previous = input;
+    if (!clean) continue;
+    if (_mm_movemask_epi8(forbidden_controls(input)) != 0) {
+      clean = false;
+      continue;
+    }
+    unsigned amps = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(input, _mm_set1_epi8('&'))));
+    if (amps == 0) continue;
+    // Too near the end to look ahead: each '&' the slow way.
+    if (i + reference_sse2::kUsualReferencesReach <= size) amps &= ~reference_sse2::usual_references(p + i);
+    for (; amps != 0 && clean; amps &= amps - 1)
+      clean = kept_reference_length(text.substr(i + static_cast<size_t>(__builtin_ctz(amps)))) > 0;
+  }
+  // The tail, padded with NULs (ASCII), then one block of NULs: a sequence cut short at
+  // the end meets ASCII where its continuation should be.
+  alignas(16) unsigned char tail[16] = {};
+  if (size > i) std::memcpy(tail, p + i, size - i);
+  const __m128i last = _mm_load_si128(reinterpret_cast<const __m128i*>(tail));
+  errors = _mm_or_si128(errors, block_errors(last, previous));
+  errors = _mm_or_si128(errors, block_errors(_mm_setzero_si128(), last));
+  if (clean) clean = !may_need_cleaning_scalar(text, i);
+  const bool valid = _mm_movemask_epi8(_mm_cmpeq_epi8(errors, _mm_setzero_si128())) == 0xFFFF;
+  return {valid, !clean};
+}
+#endif
+
+}  // namespace
+
+DocumentScan scan_document(std::string_view text) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool ssse3 = __builtin_cpu_supports("ssse3");
+  if (ssse3) return scan_ssse3(text);
+#endif
+  return {is_valid_utf8(text), may_need_cleaning_scalar(text, 0)};
+}
+
+}  // namespace feedd::parse
