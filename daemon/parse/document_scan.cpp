@@ -1,11 +1,16 @@
 #include "parse/document_scan.hpp"
 
+#include <cstdint>
 #include <cstring>
 
 #include "parse/html_entities.hpp"
 #include "parse/reference_sse2.hpp"
 #include "parse/text.hpp"
 #include "parse/utf8_ssse3.hpp"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 namespace feedd::parse {
 namespace {
@@ -74,13 +79,84 @@ FEEDD_SSSE3 DocumentScan scan_ssse3(std::string_view text) {
   const bool valid = _mm_movemask_epi8(_mm_cmpeq_epi8(errors, _mm_setzero_si128())) == 0xFFFF;
   return {valid, !clean};
 }
+
+// The same on 32 bytes at a time, for the machines that have AVX2 (most x86-64 since
+// 2013): the validation is most of the scan's work, and this halves its instructions.
+#define FEEDD_AVX2 __attribute__((target("avx2")))
+
+FEEDD_AVX2 __m256i lookup32(const std::uint8_t (&table)[16], __m256i nibbles) {
+  return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table))),
+                             nibbles);
+}
+
+FEEDD_AVX2 __m256i high_nibbles32(__m256i v) { return _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F)); }
+
+// block_errors (utf8_ssse3.hpp) on 32 bytes: the bytes before each one come from across
+// the two 128-bit lanes.
+FEEDD_AVX2 __m256i block_errors32(__m256i input, __m256i previous) {
+  const __m256i before = _mm256_permute2x128_si256(previous, input, 0x21);
+  const __m256i prev1 = _mm256_alignr_epi8(input, before, 15);
+  const __m256i special = _mm256_and_si256(
+      _mm256_and_si256(lookup32(kByte1High, high_nibbles32(prev1)),
+                       lookup32(kByte1Low, _mm256_and_si256(prev1, _mm256_set1_epi8(0x0F)))),
+      lookup32(kByte2High, high_nibbles32(input)));
+  const __m256i prev2 = _mm256_alignr_epi8(input, before, 14);
+  const __m256i prev3 = _mm256_alignr_epi8(input, before, 13);
+  const __m256i third = _mm256_subs_epu8(prev2, _mm256_set1_epi8(static_cast<char>(0xE0 - 0x80)));
+  const __m256i fourth = _mm256_subs_epu8(prev3, _mm256_set1_epi8(static_cast<char>(0xF0 - 0x80)));
+  const __m256i must_continue =
+      _mm256_and_si256(_mm256_or_si256(third, fourth), _mm256_set1_epi8(static_cast<char>(0x80)));
+  return _mm256_xor_si256(must_continue, special);
+}
+
+FEEDD_AVX2 __m256i forbidden_controls32(__m256i v) {
+  const __m256i top = _mm256_set1_epi8(0x1F);
+  const __m256i allowed = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\t')),
+                                                          _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\n'))),
+                                          _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\r')));
+  return _mm256_andnot_si256(allowed, _mm256_cmpeq_epi8(_mm256_max_epu8(v, top), top));
+}
+
+FEEDD_AVX2 DocumentScan scan_avx2(std::string_view text) {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t size = text.size();
+  __m256i previous = _mm256_setzero_si256(), errors = _mm256_setzero_si256();
+  bool clean = true;
+  size_t i = 0;
+  for (; i + 32 <= size; i += 32) {
+    const __m256i input = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
+    if ((_mm256_movemask_epi8(input) | _mm256_movemask_epi8(previous)) != 0)
+      errors = _mm256_or_si256(errors, block_errors32(input, previous));
+    previous = input;
+    if (!clean) continue;
+    if (_mm256_movemask_epi8(forbidden_controls32(input)) != 0) {
+      clean = false;
+      continue;
+    }
+    auto amps = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(input, _mm256_set1_epi8('&'))));
+    if (amps == 0) continue;
+    if (i + 16 + reference_sse2::kUsualReferencesReach <= size)
+      amps &= ~(reference_sse2::usual_references(p + i) | reference_sse2::usual_references(p + i + 16) << 16);
+    for (; amps != 0 && clean; amps &= amps - 1)
+      clean = kept_reference_length(text.substr(i + static_cast<size_t>(__builtin_ctz(amps)))) > 0;
+  }
+  alignas(32) unsigned char tail[32] = {};
+  if (size > i) std::memcpy(tail, p + i, size - i);
+  const __m256i last = _mm256_load_si256(reinterpret_cast<const __m256i*>(tail));
+  errors = _mm256_or_si256(errors, block_errors32(last, previous));
+  errors = _mm256_or_si256(errors, block_errors32(_mm256_setzero_si256(), last));
+  if (clean) clean = !may_need_cleaning_scalar(text, i);
+  return {_mm256_testz_si256(errors, errors) != 0, !clean};
+}
 #endif
 
 }  // namespace
 
 DocumentScan scan_document(std::string_view text) {
 #if defined(__x86_64__) && defined(__GNUC__)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
   static const bool ssse3 = __builtin_cpu_supports("ssse3");
+  if (avx2) return scan_avx2(text);
   if (ssse3) return scan_ssse3(text);
 #endif
   return {is_valid_utf8(text), may_need_cleaning_scalar(text, 0)};
