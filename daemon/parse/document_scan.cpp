@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include "parse/html_entities.hpp"
 #include "parse/reference_sse2.hpp"
@@ -17,12 +18,57 @@ namespace {
 
 constexpr bool is_forbidden_control(unsigned char c) { return c < 0x20 && c != '\t' && c != '\n' && c != '\r'; }
 
+// Where clean_xml_text's opaque sections are (CDATA, comments, processing instructions:
+// it leaves their '&' alone), found from the start the way it finds them, and only as
+// far as asked: most documents never ask, and a feed with HTML in CDATA asks about the
+// '&nbsp;' and '&&' in it.
+class Sections {
+ public:
+  explicit Sections(std::string_view text) : text_(text) {}
+
+  // Whether the '&' at `at` is inside a section; `at` must grow from call to call.
+  bool contain(size_t at) {
+    while (true) {
+      if (at >= begin_ && at < end_) return true;
+      if (at < cursor_) return false;
+      const size_t open = text_.find('<', cursor_);
+      if (open == std::string_view::npos || open > at) {
+        cursor_ = open == std::string_view::npos ? text_.size() : open;
+        return false;
+      }
+      cursor_ = open + 1;
+      if (open + 1 >= text_.size() || (text_[open + 1] != '!' && text_[open + 1] != '?')) continue;
+      for (const auto& [opening, closing] : kOpaque) {
+        if (text_.substr(open, opening.size()) != opening) continue;
+        const size_t close = text_.find(closing, open + opening.size());
+        begin_ = open;
+        end_ = close == std::string_view::npos ? text_.size() : close + closing.size();
+        cursor_ = end_;
+        break;
+      }
+    }
+  }
+
+ private:
+  // entity_recovery.cpp's kOpaque: keep them in step.
+  static constexpr std::pair<std::string_view, std::string_view> kOpaque[] = {
+      {"<![CDATA[", "]]>"}, {"<!--", "-->"}, {"<?", "?>"}};
+  std::string_view text_;
+  size_t cursor_ = 0;  // text before it is read: outside [begin_, end_) it is outside any section
+  size_t begin_ = 0, end_ = 0;  // the last section found
+};
+
+// Whether the '&' at `at` is one clean_xml_text leaves as it is.
+bool kept_ampersand(std::string_view text, size_t at, Sections& sections) {
+  return kept_reference_length(text.substr(at)) > 0 || sections.contain(at);
+}
+
 // Whether clean_xml_text has work in `text` from `from` on, one byte at a time.
-bool may_need_cleaning_scalar(std::string_view text, size_t from) {
+bool may_need_cleaning_scalar(std::string_view text, size_t from, Sections& sections) {
   for (size_t i = from; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (is_forbidden_control(c)) return true;
-    if (c == '&' && kept_reference_length(text.substr(i)) == 0) return true;
+    if (c == '&' && !kept_ampersand(text, i, sections)) return true;
   }
   return false;
 }
@@ -50,6 +96,7 @@ FEEDD_SSSE3 DocumentScan scan_ssse3(std::string_view text) {
   const size_t size = text.size();
   __m128i previous = _mm_setzero_si128(), errors = _mm_setzero_si128();
   bool clean = true;
+  Sections sections(text);
   size_t i = 0;
   for (; i + 16 <= size; i += 16) {
     const __m128i input = load(p + i);
@@ -66,7 +113,7 @@ FEEDD_SSSE3 DocumentScan scan_ssse3(std::string_view text) {
     // Too near the end to look ahead: each '&' the slow way.
     if (i + reference_sse2::kUsualReferencesReach <= size) amps &= ~reference_sse2::usual_references(p + i);
     for (; amps != 0 && clean; amps &= amps - 1)
-      clean = kept_reference_length(text.substr(i + static_cast<size_t>(__builtin_ctz(amps)))) > 0;
+      clean = kept_ampersand(text, i + static_cast<size_t>(__builtin_ctz(amps)), sections);
   }
   // The tail, padded with NULs (ASCII), then one block of NULs: a sequence cut short at
   // the end meets ASCII where its continuation should be.
@@ -75,7 +122,7 @@ FEEDD_SSSE3 DocumentScan scan_ssse3(std::string_view text) {
   const __m128i last = _mm_load_si128(reinterpret_cast<const __m128i*>(tail));
   errors = _mm_or_si128(errors, block_errors(last, previous));
   errors = _mm_or_si128(errors, block_errors(_mm_setzero_si128(), last));
-  if (clean) clean = !may_need_cleaning_scalar(text, i);
+  if (clean) clean = !may_need_cleaning_scalar(text, i, sections);
   const bool valid = _mm_movemask_epi8(_mm_cmpeq_epi8(errors, _mm_setzero_si128())) == 0xFFFF;
   return {valid, !clean};
 }
@@ -122,6 +169,7 @@ FEEDD_AVX2 DocumentScan scan_avx2(std::string_view text) {
   const size_t size = text.size();
   __m256i previous = _mm256_setzero_si256(), errors = _mm256_setzero_si256();
   bool clean = true;
+  Sections sections(text);
   size_t i = 0;
   for (; i + 32 <= size; i += 32) {
     const __m256i input = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
@@ -138,14 +186,14 @@ FEEDD_AVX2 DocumentScan scan_avx2(std::string_view text) {
     if (i + 16 + reference_sse2::kUsualReferencesReach <= size)
       amps &= ~(reference_sse2::usual_references(p + i) | reference_sse2::usual_references(p + i + 16) << 16);
     for (; amps != 0 && clean; amps &= amps - 1)
-      clean = kept_reference_length(text.substr(i + static_cast<size_t>(__builtin_ctz(amps)))) > 0;
+      clean = kept_ampersand(text, i + static_cast<size_t>(__builtin_ctz(amps)), sections);
   }
   alignas(32) unsigned char tail[32] = {};
   if (size > i) std::memcpy(tail, p + i, size - i);
   const __m256i last = _mm256_load_si256(reinterpret_cast<const __m256i*>(tail));
   errors = _mm256_or_si256(errors, block_errors32(last, previous));
   errors = _mm256_or_si256(errors, block_errors32(_mm256_setzero_si256(), last));
-  if (clean) clean = !may_need_cleaning_scalar(text, i);
+  if (clean) clean = !may_need_cleaning_scalar(text, i, sections);
   return {_mm256_testz_si256(errors, errors) != 0, !clean};
 }
 #endif
@@ -159,7 +207,8 @@ DocumentScan scan_document(std::string_view text) {
   if (avx2) return scan_avx2(text);
   if (ssse3) return scan_ssse3(text);
 #endif
-  return {is_valid_utf8(text), may_need_cleaning_scalar(text, 0)};
+  Sections sections(text);
+  return {is_valid_utf8(text), may_need_cleaning_scalar(text, 0, sections)};
 }
 
 }  // namespace feedd::parse

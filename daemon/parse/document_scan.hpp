@@ -11,9 +11,11 @@ namespace feedd::parse {
 struct DocumentScan {
   bool valid_utf8 = false;  // as is_valid_utf8
   // False only when clean_xml_text would return nullopt and add no warning, for `text`
-  // and for every part of it cut at a '<' or at white space (what parse_feed hands on
-  // after dropping leading junk and trimming): no C0 control character XML forbids, and
-  // every '&' opens a reference kept_reference_length keeps. True when unsure.
+  // and for `text` without white space at either end: no C0 control character XML
+  // forbids, and every '&' opens a reference kept_reference_length keeps or sits in a
+  // CDATA section, comment or processing instruction. (Not for a part of `text` cut
+  // elsewhere: a comment opened before the cut would end where the cut part does not
+  // know.) True when unsure.
   bool may_need_cleaning = true;
 };
 

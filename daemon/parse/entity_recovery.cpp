@@ -39,6 +39,7 @@ struct Opaque {
   std::string_view open;
   std::string_view close;
 };
+// document_scan.cpp finds them the same way: keep them in step.
 constexpr Opaque kOpaque[] = {{"<![CDATA[", "]]>"}, {"<!--", "-->"}, {"<?", "?>"}};
 
 // Bytes the pass must look at; everything else is copied (or skipped over) in bulk.

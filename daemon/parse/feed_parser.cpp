@@ -227,8 +227,9 @@ Result<ParsedFeed> parse_xml_document(std::string_view text, bool needs_no_clean
   const Prologue prologue = read_prologue(*markup);
   if (Status html = not_html(prologue); !html.is_ok()) return html;
   if (prologue.root.empty()) return Status::not_a_feed("neither XML nor JSON");
-  const std::optional<std::string> cleaned =
-      needs_no_cleaning ? std::nullopt : clean_xml_text(*markup, feed.warnings);
+  // The scan's answer holds for `text`, not for what follows junk dropped from it.
+  const bool scanned_clean = needs_no_cleaning && markup->data() == text.data();
+  const std::optional<std::string> cleaned = scanned_clean ? std::nullopt : clean_xml_text(*markup, feed.warnings);
   pugi::xml_document doc;
   std::optional<std::string> rebuilt;
   RawEntries raw{{}, known};
