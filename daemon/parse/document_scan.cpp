@@ -130,17 +130,18 @@ FEEDD_SSSE3 DocumentScan scan_ssse3(std::string_view text) {
 // The same on 32 bytes at a time, for the machines that have AVX2 (most x86-64 since
 // 2013): the validation is most of the scan's work, and this halves its instructions.
 #define FEEDD_AVX2 __attribute__((target("avx2")))
+#define FEEDD_AVX2_INLINE __attribute__((target("avx2"), always_inline)) inline
 
-FEEDD_AVX2 __m256i lookup32(const std::uint8_t (&table)[16], __m256i nibbles) {
+FEEDD_AVX2_INLINE __m256i lookup32(const std::uint8_t (&table)[16], __m256i nibbles) {
   return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table))),
                              nibbles);
 }
 
-FEEDD_AVX2 __m256i high_nibbles32(__m256i v) { return _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F)); }
+FEEDD_AVX2_INLINE __m256i high_nibbles32(__m256i v) { return _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F)); }
 
 // block_errors (utf8_ssse3.hpp) on 32 bytes: the bytes before each one come from across
 // the two 128-bit lanes.
-FEEDD_AVX2 __m256i block_errors32(__m256i input, __m256i previous) {
+FEEDD_AVX2_INLINE __m256i block_errors32(__m256i input, __m256i previous) {
   const __m256i before = _mm256_permute2x128_si256(previous, input, 0x21);
   const __m256i prev1 = _mm256_alignr_epi8(input, before, 15);
   const __m256i special = _mm256_and_si256(
@@ -156,13 +157,32 @@ FEEDD_AVX2 __m256i block_errors32(__m256i input, __m256i previous) {
   return _mm256_xor_si256(must_continue, special);
 }
 
-FEEDD_AVX2 __m256i forbidden_controls32(__m256i v) {
+FEEDD_AVX2_INLINE __m256i forbidden_controls32(__m256i v) {
   const __m256i top = _mm256_set1_epi8(0x1F);
   const __m256i allowed = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\t')),
                                                           _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\n'))),
                                           _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\r')));
   return _mm256_andnot_si256(allowed, _mm256_cmpeq_epi8(_mm256_max_epu8(v, top), top));
 }
+
+FEEDD_AVX2_INLINE __m256i equals32(__m256i v, char c) { return _mm256_cmpeq_epi8(v, _mm256_set1_epi8(c)); }
+
+FEEDD_AVX2_INLINE __m256i load32(const unsigned char* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+
+// reference_sse2::usual_references on 32 bytes: reads p[0, 37).
+FEEDD_AVX2_INLINE std::uint32_t usual_references32(const unsigned char* p) {
+  const __m256i v1 = load32(p + 1), v2 = load32(p + 2), v3 = load32(p + 3), v4 = load32(p + 4), v5 = load32(p + 5);
+  const __m256i lt_gt = _mm256_and_si256(
+      _mm256_and_si256(_mm256_or_si256(equals32(v1, 'l'), equals32(v1, 'g')), equals32(v2, 't')), equals32(v3, ';'));
+  const __m256i amp = _mm256_and_si256(_mm256_and_si256(equals32(v1, 'a'), equals32(v2, 'm')),
+                                       _mm256_and_si256(equals32(v3, 'p'), equals32(v4, ';')));
+  const __m256i quot = _mm256_and_si256(_mm256_and_si256(_mm256_and_si256(equals32(v1, 'q'), equals32(v2, 'u')),
+                                                         _mm256_and_si256(equals32(v3, 'o'), equals32(v4, 't'))),
+                                        equals32(v5, ';'));
+  return static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(lt_gt, amp), quot)));
+}
+
+constexpr size_t kUsualReferencesReach32 = 37;
 
 FEEDD_AVX2 DocumentScan scan_avx2(std::string_view text) {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
@@ -183,8 +203,7 @@ FEEDD_AVX2 DocumentScan scan_avx2(std::string_view text) {
     }
     auto amps = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(input, _mm256_set1_epi8('&'))));
     if (amps == 0) continue;
-    if (i + 16 + reference_sse2::kUsualReferencesReach <= size)
-      amps &= ~(reference_sse2::usual_references(p + i) | reference_sse2::usual_references(p + i + 16) << 16);
+    if (i + kUsualReferencesReach32 <= size) amps &= ~usual_references32(p + i);
     for (; amps != 0 && clean; amps &= amps - 1)
       clean = kept_ampersand(text, i + static_cast<size_t>(__builtin_ctz(amps)), sections);
   }
