@@ -8,6 +8,10 @@
 #include <cerrno>
 #include <cstring>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "parse/document_scan.hpp"
 #include "parse/text.hpp"
 
@@ -195,8 +199,18 @@ std::string decode_windows1252(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size() + bytes.size() / 8);
   for (size_t i = 0; i < bytes.size();) {
-    // Runs of ASCII are copied at once: most of a Western document is ASCII.
+    // Runs of ASCII are copied at once: most of a Western document is ASCII. They are
+    // found sixteen bytes at a time where SSE2 is there (every x86-64).
     size_t end = i;
+#ifdef __SSE2__
+    for (int mask = 0; end + 16 <= bytes.size(); end += 16) {
+      mask = _mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes.data() + end)));
+      if (mask != 0) {
+        end += static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+        break;
+      }
+    }
+#endif
     while (end < bytes.size() && static_cast<unsigned char>(bytes[end]) < 0x80) ++end;
     out.append(bytes.data() + i, end - i);
     if (end >= bytes.size()) break;
