@@ -219,12 +219,12 @@ FEEDD_AVX2 DocumentScan scan_avx2(std::string_view text) {
 
 }  // namespace
 
-DocumentScan scan_document(std::string_view text) {
+DocumentScan scan_document(std::string_view text, ScanKernel kernel) {
 #if defined(__x86_64__) && defined(__GNUC__)
   static const bool avx2 = __builtin_cpu_supports("avx2");
   static const bool ssse3 = __builtin_cpu_supports("ssse3");
-  if (avx2) return scan_avx2(text);
-  if (ssse3) return scan_ssse3(text);
+  if (avx2 && (kernel == ScanKernel::kBest || kernel == ScanKernel::kAvx2)) return scan_avx2(text);
+  if (ssse3 && kernel != ScanKernel::kScalar) return scan_ssse3(text);
 #endif
   Sections sections(text);
   return {is_valid_utf8(text), may_need_cleaning_scalar(text, 0, sections)};

@@ -19,6 +19,11 @@ struct DocumentScan {
   bool may_need_cleaning = true;
 };
 
-DocumentScan scan_document(std::string_view text);
+// Which code does the scan: the best the CPU has, or (for tests, which must cover every
+// kernel whatever machine they run on) a given one; one the CPU lacks gives the next
+// below it. Every kernel gives the same answer.
+enum class ScanKernel { kBest, kAvx2, kSsse3, kScalar };
+
+DocumentScan scan_document(std::string_view text, ScanKernel kernel = ScanKernel::kBest);
 
 }  // namespace feedd::parse
