@@ -205,16 +205,16 @@ FEEDD_AVX2 DocumentScan scan_avx2(std::string_view text) {
   bool clean = true;
   Sections sections(text);
   size_t i = 0;
-  const __m256i amp = _mm256_set1_epi8('&'), top = _mm256_set1_epi8(0x1F);
+  const __m256i amp = _mm256_set1_epi8('&');
   for (; i + 64 <= size; i += 64) {
     const __m256i first = load32(p + i), second = load32(p + i + 32);
     errors = _mm256_or_si256(errors, _mm256_or_si256(block_errors32(first, previous), block_errors32(second, first)));
     previous = second;
     if (!clean) continue;
-    // '&' and every byte below 0x20 (tab and newline too: told apart below).
-    const __m256i low = _mm256_cmpeq_epi8(_mm256_max_epu8(_mm256_min_epu8(first, second), top), top);
+    // Newlines are everywhere: the controls must be told from them here, not after.
+    const __m256i controls = _mm256_or_si256(forbidden_controls32(first), forbidden_controls32(second));
     const __m256i amps = _mm256_or_si256(_mm256_cmpeq_epi8(first, amp), _mm256_cmpeq_epi8(second, amp));
-    const __m256i maybe = _mm256_or_si256(low, amps);
+    const __m256i maybe = _mm256_or_si256(controls, amps);
     if (_mm256_testz_si256(maybe, maybe)) continue;
     clean = block_clean32(text, i, first, sections) && block_clean32(text, i + 32, second, sections);
   }
