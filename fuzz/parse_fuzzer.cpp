@@ -3,15 +3,21 @@
 // hashes from both), and the known-entry path: with every entry known by its raw hash,
 // parse_feed leaves out exactly those whose identity it can tell without the content
 // hash, and reads the others as parse_feed does. The first byte picks a Content-Type so that charset labels are
-// fuzzed too. Any crash, leak, sanitizer report or broken promise aborts.
+// fuzzed too. The document scan (parse/document_scan.hpp) must, under every kernel, agree
+// with is_valid_utf8 and never call clean what the cleaner would change, since parse_feed
+// then skips the cleaner. Any crash, leak, sanitizer report or broken promise aborts.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "feedd/dedup.hpp"
 #include "feedd/parse.hpp"
+#include "parse/document_scan.hpp"
+#include "parse/html_entities.hpp"
 #include "parse/text.hpp"
 
 namespace {
@@ -37,6 +43,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view content_type = kContentTypes[data[0] % std::size(kContentTypes)];
   const std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   const std::string_view url = "https://fuzz.example/feeds/feed.xml";
+
+  std::vector<std::string> warnings;
+  const bool cleaner_leaves_alone = !feedd::parse::clean_xml_text(bytes, warnings) && warnings.empty();
+  for (const auto kernel : {feedd::parse::ScanKernel::kAvx2, feedd::parse::ScanKernel::kSsse3,
+                            feedd::parse::ScanKernel::kScalar}) {
+    const feedd::parse::DocumentScan scan = feedd::parse::scan_document(bytes, kernel);
+    if (scan.valid_utf8 != feedd::parse::is_valid_utf8(bytes)) fail("the document scan's UTF-8 answer is wrong");
+    if (scan.valid_utf8 && !scan.may_need_cleaning && !cleaner_leaves_alone)
+      fail("the document scan calls clean a document the cleaner changes");
+  }
 
   const auto parsed = feedd::parse_feed(bytes, content_type, url);
   const auto keys = feedd::scan_feed_keys(bytes, content_type, url);

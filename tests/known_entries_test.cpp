@@ -257,3 +257,46 @@ TEST_CASE("The daemon reads again only the entry edited since the last fetch, an
   REQUIRE(known.ok());
   CHECK(parse_known(document, *known, source.url).unchanged_identities.size() == 3);
 }
+
+TEST_CASE("A known entry is left out whatever shape its id takes, under the identity parse_feed gives it",
+          "[known-entries]") {
+  // The usual id (one text node) is looked up in place; every other shape the slow way.
+  // Either way the identity must be parse_feed's, or a known entry would be read again
+  // (or, worse, an unknown one left out).
+  const std::vector<std::pair<std::string, std::string>> items = {
+      {"<guid>urn:plain</guid>", "urn:plain"},
+      {"<guid>  urn:padded \n</guid>", "urn:padded"},
+      {"<guid><![CDATA[urn:cdata]]></guid>", "urn:cdata"},
+      {"<guid> <![CDATA[urn:cdata-spaced]]> </guid>", "urn:cdata-spaced"},
+      {"<guid>urn:<b>nested</b></guid>", "urn:nested"},
+      {"<guid></guid><dc:identifier>urn:second-row</dc:identifier>", "urn:second-row"},
+      {"<guid>   </guid><guid>urn:second-guid</guid>", "urn:second-guid"},
+      {"<guid>urn:caf\xC3\xA9</guid>", "urn:caf\xC3\xA9"},
+      {"<guid>urn:bad\xFF</guid>", "urn:bad\xEF\xBF\xBD"},
+      {"<link>https://example.org/only-link</link>", "https://example.org/only-link"},
+  };
+  std::string feed =
+      "<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><channel><title>t</title>"
+      "<link>https://example.org/</link>";
+  for (const auto& [item, id] : items) feed += "<item><title>x</title>" + item + "</item>";
+  feed += "</channel></rss>";
+  const ParsedFeed full = parse(feed);
+  REQUIRE(full.entries.size() == items.size());
+  std::vector<std::string> identities;
+  for (size_t i = 0; i < items.size(); ++i) {
+    INFO(items[i].first);
+    CHECK(feedd::dedup::entry_identity(full.entries[i]) == items[i].second);
+    identities.push_back(feedd::dedup::entry_identity(full.entries[i]));
+  }
+  const ParsedFeed fast = parse_known(feed, known_from(full));
+  CHECK(fast.entries.empty());
+  CHECK(fast.unchanged_identities == identities);
+
+  // Known under another raw hash: each entry is read, as parse_feed reads it.
+  KnownEntries changed = known_from(full);
+  for (auto& [identity, raw_hash] : changed) raw_hash = "changed";
+  const ParsedFeed reread = parse_known(feed, changed);
+  CHECK(reread.unchanged_identities.empty());
+  REQUIRE(reread.entries.size() == items.size());
+  for (size_t i = 0; i < items.size(); ++i) CHECK(reread.entries[i].id == full.entries[i].id);
+}

@@ -65,15 +65,15 @@ void parse_atom(pugi::xml_node root, std::string_view url, const RawEntries& raw
     const Ns ns = ns_of(child);
     if (ns != Ns::kAtom10 && ns != Ns::kAtom03) continue;
     context.label = "entry " + std::to_string(feed.entries.size() + feed.unchanged_identities.size() + 1);
-    std::string raw_hash = raw_entry_hash(child, raw, context);
+    const RawHash raw_hash = raw_entry_hash(child, raw, context);
     if (raw.known) {
-      if (auto unchanged = unchanged_identity(child, kEntryRules, context, {}, raw_hash, *raw.known)) {
+      if (auto unchanged = unchanged_identity(child, kEntryRules, context, {}, raw_hash.view(), raw)) {
         feed.unchanged_identities.push_back(std::move(*unchanged));
         continue;
       }
     }
     Entry entry = read_entry(child, kEntryRules, context);
-    entry.raw_hash = std::move(raw_hash);
+    entry.raw_hash = raw_hash.view();
     feed.entries.push_back(std::move(entry));
   }
 }

@@ -21,6 +21,9 @@ struct DecodedDocument {
   // "windows-1252" (also for documents labelled iso-8859-1 or us-ascii), "gb18030",
   // "big5-hkscs", "cp932", "cp949", "euc-jp", "koi8-r", "utf-16le", ...
   std::string encoding;
+  // True when the text is known to need no clean_xml_text pass (document_scan.hpp: the
+  // same scan said the bytes are UTF-8 and that cleaning would change nothing).
+  bool needs_no_cleaning = false;
 
   DecodedDocument() = default;
   DecodedDocument(const DecodedDocument&) = delete;

@@ -10,6 +10,7 @@
 #endif
 
 #include "parse/html_entities.hpp"
+#include "parse/reference_sse2.hpp"
 #include "parse/text.hpp"
 
 namespace feedd::parse {
@@ -38,6 +39,7 @@ struct Opaque {
   std::string_view open;
   std::string_view close;
 };
+// document_scan.cpp finds them the same way: keep them in step.
 constexpr Opaque kOpaque[] = {{"<![CDATA[", "]]>"}, {"<!--", "-->"}, {"<?", "?>"}};
 
 // Bytes the pass must look at; everything else is copied (or skipped over) in bulk.
@@ -95,7 +97,13 @@ size_t next_interesting(std::string_view xml, size_t j) {
     const __m128i section = _mm_and_si128(_mm_cmpeq_epi8(v, lt),
                                           _mm_or_si128(_mm_cmpeq_epi8(next, bang), _mm_cmpeq_epi8(next, question)));
     const int mask = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, amp), section), control));
-    if (mask != 0) return j + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    if (mask != 0) {
+      // Escaped HTML is mostly &lt; and &gt;: where there is room to look ahead, pass over them.
+      unsigned stops = static_cast<unsigned>(mask);
+      if (j + reference_sse2::kUsualReferencesReach <= xml.size())
+        stops &= ~reference_sse2::usual_references(reinterpret_cast<const unsigned char*>(xml.data() + j));
+      if (stops != 0) return j + static_cast<size_t>(__builtin_ctz(stops));
+    }
     j += 16;
   }
 #endif
@@ -130,9 +138,7 @@ class Cleaner {
   std::optional<std::string> run() {
     size_t i = 0;
     while (i < xml_.size()) {
-      const size_t j = next_interesting(xml_, i);
-      keep(i, j);
-      i = j;
+      i = next_interesting(xml_, i);
       if (i >= xml_.size()) break;
       const char c = xml_[i];
       if (c == '<') {
@@ -141,7 +147,7 @@ class Cleaner {
         i = reference(i);
       } else {  // a forbidden control character
         ++controls_;
-        replace(i, "");
+        replace(i, 1, "");
         ++i;
       }
     }
@@ -150,24 +156,23 @@ class Cleaner {
       warnings_.push_back("line " + std::to_string(line_at(first_bare_)) + ": " + std::to_string(bare_) +
                           " bare '&' escaped");
     if (!changed_) return std::nullopt;
+    out_.append(xml_.substr(kept_));
     return std::move(out_);
   }
 
  private:
-  // Until the first change the output is the input's prefix, so nothing is copied: the
-  // common document, with only standard references, costs one scan.
-  void keep(size_t from, size_t to) {
-    if (changed_) out_.append(xml_.substr(from, to - from));
-  }
-
-  // Writes `text` in place of input that starts at `at`.
-  void replace(size_t at, std::string_view text) {
+  // What is kept is copied only when a replacement follows it (or at the end), in one
+  // run: until the first change nothing is copied at all, and after it a run of text
+  // and references costs one append.
+  // Writes `text` in place of the `length` bytes of input at `at`.
+  void replace(size_t at, size_t length, std::string_view text) {
     if (!changed_) {
       out_.reserve(xml_.size() + 64);
-      out_.assign(xml_.substr(0, at));
       changed_ = true;
     }
+    out_.append(xml_.substr(kept_, at - kept_));
     out_ += text;
+    kept_ = at + length;
   }
 
   // Lines are counted only for a warning (at most a few dozen per document), not on the
@@ -178,41 +183,30 @@ class Cleaner {
 
   size_t copy_opaque_or_char(size_t i) {
     // Every section opens with "<!" or "<?"; a tag takes no comparisons.
-    if (i + 1 >= xml_.size() || (xml_[i + 1] != '!' && xml_[i + 1] != '?')) {
-      keep(i, i + 1);
-      return i + 1;
-    }
+    if (i + 1 >= xml_.size() || (xml_[i + 1] != '!' && xml_[i + 1] != '?')) return i + 1;
     for (const Opaque& section : kOpaque) {
       if (xml_.substr(i, section.open.size()) != section.open) continue;
       size_t end = xml_.find(section.close, i + section.open.size());
       end = end == std::string_view::npos ? xml_.size() : end + section.close.size();
-      size_t from = i;  // kept in runs: a CDATA body is most of a document
       for (size_t k = next_control(xml_, i, end); k < end; k = next_control(xml_, k + 1, end)) {
-        keep(from, k);
         ++controls_;
-        replace(k, "");
-        from = k + 1;
+        replace(k, 1, "");
       }
-      keep(from, end);
       return end;
     }
-    keep(i, i + 1);
     return i + 1;
   }
 
   void bare_ampersand(size_t at) {
     if (bare_++ == 0) first_bare_ = at;
-    replace(at, "&amp;");
+    replace(at, 1, "&amp;");
   }
 
   size_t reference(size_t i) {
     const std::string_view rest = xml_.substr(i);
     // The references escaped HTML is made of, before the general case.
     for (std::string_view common : {"&lt;", "&gt;", "&amp;", "&quot;"}) {
-      if (rest.substr(0, common.size()) == common) {
-        keep(i, i + common.size());
-        return i + common.size();
-      }
+      if (rest.substr(0, common.size()) == common) return i + common.size();
     }
     if (rest.size() > 2 && rest[1] == '#') {
       std::optional<char32_t> value;
@@ -221,10 +215,8 @@ class Cleaner {
         bare_ampersand(i);
         return i + 1;
       }
-      if (value && xml_allows(*value)) {
-        keep(i, i + length);
-      } else {
-        replace(i, "&#xFFFD;");
+      if (!value || !xml_allows(*value)) {
+        replace(i, length, "&#xFFFD;");
         if (++bad_numeric_ == 1)
           warnings_.push_back("line " + std::to_string(line_at(i)) + ": reference " + std::string(rest.substr(0, length)) +
                               " to a character XML forbids replaced with U+FFFD");
@@ -239,16 +231,13 @@ class Cleaner {
       bare_ampersand(i);
       return i + 1;
     }
-    if (is_xml_predefined(name)) {
-      keep(i, i + j + 1);
-      return i + j + 1;
-    }
+    if (is_xml_predefined(name)) return i + j + 1;
     const auto code_point = html_entity_code_point(name);
     if (!code_point) {
       bare_ampersand(i);  // "&foo;" stays visible as written
       return i + 1;
     }
-    replace(i, "&#" + std::to_string(static_cast<unsigned long>(*code_point)) + ";");
+    replace(i, j + 1, "&#" + std::to_string(static_cast<unsigned long>(*code_point)) + ";");
     if (reported_.size() < kMaxEntityWarnings && reported_.insert(std::string(name)).second)
       warnings_.push_back("line " + std::to_string(line_at(i)) + ": undefined entity &" + std::string(name) +
                           "; recovered");
@@ -263,10 +252,24 @@ class Cleaner {
   size_t bare_ = 0;
   size_t first_bare_ = 0;  // where the first bare '&' is
   size_t bad_numeric_ = 0;
+  size_t kept_ = 0;  // input before this is in out_ (or, before the first change, needs no copy)
   bool changed_ = false;
 };
 
 }  // namespace
+
+size_t kept_reference_length(std::string_view text) {
+  if (text.size() < 3 || text[0] != '&') return 0;
+  if (text[1] == '#') {
+    std::optional<char32_t> value;
+    const size_t length = numeric_reference(text, value);
+    return length > 0 && value && xml_allows(*value) ? length : 0;
+  }
+  size_t j = 1;
+  while (j < text.size() && j <= 32 && is_name_char(text[j])) ++j;
+  if (j >= text.size() || text[j] != ';' || !is_xml_predefined(text.substr(1, j - 1))) return 0;
+  return j + 1;
+}
 
 std::optional<std::string> clean_xml_text(std::string_view xml, std::vector<std::string>& warnings) {
   if (!needs_cleaning(xml)) return std::nullopt;

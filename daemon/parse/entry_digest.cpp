@@ -35,7 +35,7 @@ std::optional<std::string> finished(std::optional<std::string> text) {
 
 }  // namespace
 
-std::string raw_entry_hash(pugi::xml_node entry, const RawEntries& raw, const ReadContext& context) {
+RawHash raw_entry_hash(pugi::xml_node entry, const RawEntries& raw, const ReadContext& context) {
   const std::string_view text = raw.text;
   if (text.empty()) return {};
   const std::ptrdiff_t begin = start_of(entry);
@@ -73,20 +73,30 @@ std::string raw_entry_hash(pugi::xml_node entry, const RawEntries& raw, const Re
   const XXH128_hash_t hash = XXH3_128bits_digest(&state);
 
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex(32, '0');
+  RawHash hex;
   for (int i = 0; i < 16; ++i) {
     const std::uint64_t half = i < 8 ? hash.high64 : hash.low64;
     const unsigned byte = static_cast<unsigned>(half >> (8 * (7 - i % 8))) & 0xFF;
-    hex[2 * i] = kHex[byte >> 4];
-    hex[2 * i + 1] = kHex[byte & 0xF];
+    hex.hex[2 * i] = kHex[byte >> 4];
+    hex.hex[2 * i + 1] = kHex[byte & 0xF];
   }
+  hex.placed = true;
   return hex;
 }
 
 std::optional<std::string> unchanged_identity(pugi::xml_node item, std::span<const FieldRule<EntryField>> rules,
                                               const ReadContext& context, std::string_view fallback_id,
-                                              const std::string& raw_hash, const KnownEntries& known) {
+                                              std::string_view raw_hash, const RawEntries& raw) {
+  const KnownEntries& known = *raw.known;
   if (raw_hash.empty() || known.empty()) return std::nullopt;
+  // The usual entry: an id in one text node, short and valid, so finished() keeps it as it
+  // is and it is the identity itself; looked up in place, copied only when known.
+  if (const auto id = id_in_place(item, rules); id && id->size() <= kMaxTextBytes && is_valid_utf8(*id)) {
+    raw.lookup_key.assign(*id);
+    const auto it = known.find(raw.lookup_key);
+    if (it == known.end() || it->second != raw_hash) return std::nullopt;
+    return it->first;
+  }
   Entry fields = read_identity_fields(item, rules, context, fallback_id);
   fields.id = finished(std::move(fields.id));
   fields.link = finished(std::move(fields.link));

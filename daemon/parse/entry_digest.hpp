@@ -24,20 +24,29 @@ struct RawEntries {
   mutable pugi::xml_node context_parent{};
   mutable std::string context_page_base{};
   mutable std::array<unsigned char, 16> context_digest{};
+  mutable std::string lookup_key{};  // reused: looking an identity up allocates nothing
 };
 
-// Entry::raw_hash of the element `entry` of a document pugixml parsed from `text`: XXH3-128
-// of the context (document URL, page base, the name and attributes of every ancestor)
-// and of the bytes from the entry's '<' to the next node after it (or the end of
-// `text`), which hold all of the entry's own markup. "" when pugixml cannot place it.
-std::string raw_entry_hash(pugi::xml_node entry, const RawEntries& raw, const ReadContext& context);
+// Entry::raw_hash in 32 lower-case hex digits, held without an allocation.
+struct RawHash {
+  std::array<char, 32> hex{};
+  bool placed = false;  // false: pugixml could not place the entry (the hash is "")
+  std::string_view view() const { return placed ? std::string_view(hex.data(), hex.size()) : std::string_view(); }
+};
 
-// The identity of `item` when `known` holds it with `raw_hash` (the entry is unchanged),
-// else nullopt. The identity is dedup::entry_identity of the entry parse_feed would
-// give, read from the id, link, title and date rows of `rules` only (capped and made
-// valid UTF-8 as parse_feed does); entries without any of them are never unchanged.
+// Entry::raw_hash of the element `entry` of a document pugixml parsed from `raw.text`:
+// XXH3-128 of the context (document URL, page base, the name and attributes of every
+// ancestor) and of the bytes from the entry's '<' to the next node after it (or the end
+// of the text), which hold all of the entry's own markup.
+RawHash raw_entry_hash(pugi::xml_node entry, const RawEntries& raw, const ReadContext& context);
+
+// The identity of `item` when `raw.known` holds it with `raw_hash` (the entry is
+// unchanged), else nullopt. The identity is dedup::entry_identity of the entry
+// parse_feed would give, read from the id, link, title and date rows of `rules` only
+// (capped and made valid UTF-8 as parse_feed does); entries without any of them are
+// never unchanged. `raw.known` must not be null.
 std::optional<std::string> unchanged_identity(pugi::xml_node item, std::span<const FieldRule<EntryField>> rules,
                                               const ReadContext& context, std::string_view fallback_id,
-                                              const std::string& raw_hash, const KnownEntries& known);
+                                              std::string_view raw_hash, const RawEntries& raw);
 
 }  // namespace feedd::parse

@@ -348,7 +348,7 @@ Result<std::vector<EntryKey>> scan_feed_keys(std::string_view bytes, std::string
   if (refused_by_prologue(text)) return keys_from_full_parse(bytes, content_type, url);
   // The same cleaning and options as parse_feed: the tree must be the same tree. A
   // document that needs the tolerant second pass takes parse_feed's whole way.
-  std::optional<std::string> cleaned = clean_xml_text(text, warnings);
+  std::optional<std::string> cleaned = decoded.needs_no_cleaning ? std::nullopt : clean_xml_text(text, warnings);
   pugi::xml_document doc;
   constexpr unsigned kOptions = pugi::parse_default | pugi::parse_ws_pcdata;
   const pugi::xml_parse_result result =

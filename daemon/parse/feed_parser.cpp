@@ -219,14 +219,17 @@ Status load_document(std::string_view xml, pugi::xml_document& doc, std::vector<
   return Status::ok();
 }
 
-Result<ParsedFeed> parse_xml_document(std::string_view text, std::string_view url, const KnownEntries* known,
-                                      ParsedFeed feed) {
+// `needs_no_cleaning`: DecodedDocument's, for the text `text` was trimmed from.
+Result<ParsedFeed> parse_xml_document(std::string_view text, bool needs_no_cleaning, std::string_view url,
+                                      const KnownEntries* known, ParsedFeed feed) {
   const auto markup = skip_leading_junk(text, feed.warnings);
   if (!markup) return Status::not_a_feed("neither XML nor JSON");
   const Prologue prologue = read_prologue(*markup);
   if (Status html = not_html(prologue); !html.is_ok()) return html;
   if (prologue.root.empty()) return Status::not_a_feed("neither XML nor JSON");
-  const std::optional<std::string> cleaned = clean_xml_text(*markup, feed.warnings);
+  // The scan's answer holds for `text`, not for what follows junk dropped from it.
+  const bool scanned_clean = needs_no_cleaning && markup->data() == text.data();
+  const std::optional<std::string> cleaned = scanned_clean ? std::nullopt : clean_xml_text(*markup, feed.warnings);
   pugi::xml_document doc;
   std::optional<std::string> rebuilt;
   RawEntries raw{{}, known};
@@ -260,7 +263,7 @@ Result<ParsedFeed> parse_document(std::string_view bytes, std::string_view conte
   if (text.empty()) return Status::not_a_feed("empty document");
 
   Result<ParsedFeed> parsed = text.front() == '{' ? parse_json_document(text, url, std::move(feed))
-                                                  : parse_xml_document(text, url, known, std::move(feed));
+                                                  : parse_xml_document(text, decoded.needs_no_cleaning, url, known, std::move(feed));
   if (!parsed) return parsed;
   cap_text_fields(*parsed);
   add_content_hashes(*parsed);

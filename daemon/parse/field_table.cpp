@@ -19,6 +19,52 @@ struct Candidate {
   size_t position;  // document order
 };
 
+// The candidates found in one entry or channel: a few dozen at most in any real feed, so
+// kept inline without an allocation per entry (the fast path reads thousands of entries
+// per document), on the heap past that.
+class Candidates {
+ public:
+  void push_back(const Candidate& candidate) {
+    if (size_ < kInline) {
+      inline_[size_] = candidate;
+    } else {
+      if (heap_.empty()) heap_.assign(inline_.begin(), inline_.end());
+      heap_.push_back(candidate);
+    }
+    ++size_;
+  }
+  size_t size() const { return size_; }
+  Candidate* begin() { return size_ <= kInline ? inline_.data() : heap_.data(); }
+  Candidate* end() { return begin() + size_; }
+  const Candidate* begin() const { return size_ <= kInline ? inline_.data() : heap_.data(); }
+  const Candidate* end() const { return begin() + size_; }
+  const Candidate& operator[](size_t i) const { return begin()[i]; }
+
+ private:
+  static constexpr size_t kInline = 32;
+  std::array<Candidate, kInline> inline_;
+  std::vector<Candidate> heap_;
+  size_t size_ = 0;
+};
+
+// By rank, and among equal ranks the earlier element first (a stable sort). Insertion sort
+// for the usual handful: std::stable_sort would allocate its buffer.
+template <typename Field>
+void sort_by_rank(Candidates& found, std::span<const FieldRule<Field>> rules) {
+  const auto before = [&](const Candidate& a, const Candidate& b) { return rules[a.rule].rank < rules[b.rule].rank; };
+  if (found.size() > 32) {
+    std::stable_sort(found.begin(), found.end(), before);
+    return;
+  }
+  Candidate* const first = found.begin();
+  for (size_t i = 1; i < found.size(); ++i) {
+    const Candidate moving = first[i];
+    size_t j = i;
+    for (; j > 0 && before(moving, first[j - 1]); --j) first[j] = first[j - 1];
+    first[j] = moving;
+  }
+}
+
 template <typename Field>
 bool matches(const FieldRule<Field>& rule, Ns ns, std::string_view local) {
   const bool same_ns = rule.ns == ns || (rule.ns == Ns::kAtom10 && ns == Ns::kAtom03);
@@ -26,9 +72,8 @@ bool matches(const FieldRule<Field>& rule, Ns ns, std::string_view local) {
 }
 
 template <typename Field>
-std::vector<Candidate> candidates_in(std::span<const pugi::xml_node> containers,
-                                     std::span<const FieldRule<Field>> rules) {
-  std::vector<Candidate> found;
+Candidates candidates_in(std::span<const pugi::xml_node> containers, std::span<const FieldRule<Field>> rules) {
+  Candidates found;
   // Resolving a namespace walks the ancestors: only for names some rule has.
   const auto named = [&](std::string_view local) {
     for (const auto& rule : rules)
@@ -70,15 +115,13 @@ std::vector<Candidate> candidates_in(std::span<const pugi::xml_node> containers,
         }
     }
   }
-  // Stable: among equal ranks the earlier element wins.
-  std::stable_sort(found.begin(), found.end(),
-                   [&](const Candidate& a, const Candidate& b) { return rules[a.rule].rank < rules[b.rule].rank; });
+  sort_by_rank(found, rules);
   return found;
 }
 
 // The first value of `field` by rank, or every value in document order for list fields.
 template <typename Field>
-std::vector<FieldValue> values_of(Field field, bool all, const std::vector<Candidate>& found,
+std::vector<FieldValue> values_of(Field field, bool all, const Candidates& found,
                                   std::span<const FieldRule<Field>> rules, const ReadContext& context) {
   std::vector<std::pair<size_t, FieldValue>> values;  // (document position, value)
   for (size_t i = 0; i < found.size(); ++i) {
@@ -95,12 +138,16 @@ std::vector<FieldValue> values_of(Field field, bool all, const std::vector<Candi
   return out;
 }
 
+// values_of(field, false, ...)'s one value, without its vectors.
 template <typename T, typename Field>
-std::optional<T> first(Field field, const std::vector<Candidate>& found, std::span<const FieldRule<Field>> rules,
+std::optional<T> first(Field field, const Candidates& found, std::span<const FieldRule<Field>> rules,
                        const ReadContext& context) {
-  std::vector<FieldValue> values = values_of(field, false, found, rules, context);
-  if (values.empty()) return std::nullopt;
-  return std::get<T>(std::move(values.front()));
+  for (const Candidate& candidate : found) {
+    const FieldRule<Field>& rule = rules[candidate.rule];
+    if (rule.field != field) continue;
+    if (auto value = rule.read(context, candidate.node)) return std::get<T>(std::move(*value));
+  }
+  return std::nullopt;
 }
 
 std::vector<std::string> distinct_strings(std::vector<FieldValue> values) {
@@ -431,7 +478,7 @@ std::optional<FieldValue> atom_category(const ReadContext&, pugi::xml_node node)
 
 Entry read_entry(pugi::xml_node item, std::span<const FieldRule<EntryField>> rules, const ReadContext& context) {
   const pugi::xml_node containers[] = {item};
-  const std::vector<Candidate> found = candidates_in(std::span<const pugi::xml_node>(containers), rules);
+  const Candidates found = candidates_in(std::span<const pugi::xml_node>(containers), rules);
   Entry entry;
   entry.id = first<std::string>(EntryField::kId, found, rules, context);
   entry.title = first<std::string>(EntryField::kTitle, found, rules, context);
@@ -465,7 +512,7 @@ Entry read_identity_fields(pugi::xml_node item, std::span<const FieldRule<EntryF
   }
   const std::span<const FieldRule<EntryField>> rules(kept.data(), count);
   const pugi::xml_node containers[] = {item};
-  const std::vector<Candidate> found = candidates_in(std::span<const pugi::xml_node>(containers), rules);
+  const Candidates found = candidates_in(std::span<const pugi::xml_node>(containers), rules);
   Entry entry;
   entry.id = first<std::string>(EntryField::kId, found, rules, context);
   if (!entry.id && !fallback_id.empty()) entry.id = std::string(fallback_id);
@@ -478,9 +525,28 @@ Entry read_identity_fields(pugi::xml_node item, std::span<const FieldRule<EntryF
   return entry;
 }
 
+std::optional<std::string_view> id_in_place(pugi::xml_node item, std::span<const FieldRule<EntryField>> all_rules) {
+  std::array<FieldRule<EntryField>, 8> kept{};
+  size_t count = 0;
+  for (const auto& rule : all_rules)
+    if (rule.field == EntryField::kId && count < kept.size()) kept[count++] = rule;
+  const std::span<const FieldRule<EntryField>> rules(kept.data(), count);
+  const pugi::xml_node containers[] = {item};
+  // The candidates in the order read_identity_fields tries them.
+  for (const Candidate& candidate : candidates_in(std::span<const pugi::xml_node>(containers), rules)) {
+    if (rules[candidate.rule].read != readers::trimmed) return std::nullopt;
+    const pugi::xml_node text = candidate.node.first_child();
+    if (!text) continue;  // empty: no value, the next candidate is tried
+    if (text.next_sibling() || (text.type() != pugi::node_pcdata && text.type() != pugi::node_cdata))
+      return std::nullopt;
+    if (const std::string_view id = trim(text.value()); !id.empty()) return id;
+  }
+  return std::nullopt;
+}
+
 FeedMeta read_feed_meta(std::span<const pugi::xml_node> containers, std::span<const FieldRule<FeedField>> rules,
                         ReadContext context) {
-  const std::vector<Candidate> found = candidates_in(containers, rules);
+  const Candidates found = candidates_in(containers, rules);
   FeedMeta meta;
   meta.link = first<std::string>(FeedField::kLink, found, rules, context);
   if (meta.link && !url_scheme(*meta.link).empty()) context.page_base = *meta.link;

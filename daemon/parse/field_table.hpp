@@ -60,6 +60,12 @@ Entry read_entry(pugi::xml_node item, std::span<const FieldRule<EntryField>> rul
 Entry read_identity_fields(pugi::xml_node item, std::span<const FieldRule<EntryField>> rules,
                           const ReadContext& context, std::string_view fallback_id = {});
 
+// The id read_identity_fields gives `item`, as a view into the tree, when the element
+// that supplies it holds one text or CDATA node read by readers::trimmed (the usual <guid>
+// and <id>); nullopt when the id is not that simple or there is none (then
+// read_identity_fields says). Allocates nothing.
+std::optional<std::string_view> id_in_place(pugi::xml_node item, std::span<const FieldRule<EntryField>> rules);
+
 // Builds feed metadata from the children of every node in `containers` (RSS 1.0 keeps
 // its <image> beside <channel>), earlier containers first. The feed's link, once read,
 // is the page base for its other URLs.

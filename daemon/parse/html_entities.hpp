@@ -24,4 +24,11 @@ std::optional<char32_t> html_entity_code_point(std::string_view name);
 // well-formed document is not copied.
 std::optional<std::string> clean_xml_text(std::string_view xml, std::vector<std::string>& warnings);
 
+// The length of the reference at the start of `text` when clean_xml_text keeps it as it
+// is outside CDATA, comments and processing instructions: one of the five XML predefines
+// (&lt; &gt; &amp; &quot; &apos;) or a numeric reference to a character XML allows.
+// 0 for anything it would rewrite (a bare '&', &nbsp;, &#0;) and for text not opening
+// with '&'.
+size_t kept_reference_length(std::string_view text);
+
 }  // namespace feedd::parse

@@ -105,15 +105,15 @@ void parse_rss(pugi::xml_node root, std::string_view url, const RawEntries& raw,
         context.label = "entry " + std::to_string(feed.entries.size() + feed.unchanged_identities.size() + 1);
         // RSS 1.0 names each item by its rdf:about, its only identifier.
         const std::string_view about = attribute_by_local_name(item, "about").value();
-        std::string raw_hash = raw_entry_hash(item, raw, context);
+        const RawHash raw_hash = raw_entry_hash(item, raw, context);
         std::optional<std::string> unchanged;
-        if (raw.known) unchanged = unchanged_identity(item, kItemRules, context, about, raw_hash, *raw.known);
+        if (raw.known) unchanged = unchanged_identity(item, kItemRules, context, about, raw_hash.view(), raw);
         if (unchanged) {
           feed.unchanged_identities.push_back(std::move(*unchanged));
         } else {
           Entry entry = read_entry(item, kItemRules, context);
           if (!entry.id && !about.empty()) entry.id = std::string(about);
-          entry.raw_hash = std::move(raw_hash);
+          entry.raw_hash = raw_hash.view();
           feed.entries.push_back(std::move(entry));
         }
         const size_t first_nested = pending.size();
