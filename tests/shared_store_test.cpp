@@ -1,5 +1,5 @@
 // Several daemons, one database (issue 8; README, "Several daemons, one database"): real
-// `feedd run` processes on one SQLite file, the same sources, a fixture server that logs
+// `feedd run` processes on one SQLite file, and on one PostgreSQL database, the same sources, a fixture server that logs
 // when each source was asked for. Every source is fetched, none twice within its
 // interval, a story that every source carries is stored once, a daemon killed with
 // SIGKILL has its sources taken over once its leases expire, and the daemons serve
@@ -10,6 +10,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <regex>
@@ -22,6 +23,7 @@
 #include "support/feedd_process.hpp"
 #include "support/fixture_server.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 using namespace feedd;
 using namespace std::chrono_literals;
@@ -82,10 +84,11 @@ class RequestLog {
 std::string path_of(int n) { return "/feed/" + std::to_string(n) + ".xml"; }
 
 // The same [[feed]] tables and database for every daemon; each its own address and files.
-std::string config_text(const test::TempDir& dir, const test::FixtureServer& server, int daemon, unsigned short port) {
+std::string config_text(const test::TempDir& dir, const std::string& database, const test::FixtureServer& server,
+                        int daemon, unsigned short port) {
   const std::string own = std::to_string(daemon);
-  std::string conf = "[daemon]\nlisten = \"127.0.0.1:" + std::to_string(port) + "\"\ndatabase = \"" +
-                     (dir / "feedd.db").string() + "\"\noutput_dir = \"" + (dir / ("public-" + own)).string() +
+  std::string conf = "[daemon]\nlisten = \"127.0.0.1:" + std::to_string(port) + "\"\ndatabase = \"" + database +
+                     "\"\noutput_dir = \"" + (dir / ("public-" + own)).string() +
                      "\"\ninterval = \"4s\"\nmin_interval = \"4s\"\nmax_interval = \"4s\"\nhost_delay = \"0s\"\n"
                      "timeout = \"2s\"\nlease_timeout = \"3s\"\nconcurrency = 16\nper_host = 16\n"
                      "[output]\nmax_entries = 1000\nnear_duplicates = false\n";
@@ -93,8 +96,15 @@ std::string config_text(const test::TempDir& dir, const test::FixtureServer& ser
   return conf;
 }
 
-long long scalar(const test::TempDir& dir, const std::string& sql) {
-  const std::string value = test::sqlite_scalar(dir / "feedd.db", sql);
+// The database the daemons share, and how the test reads it behind their backs.
+struct SharedDatabase {
+  std::string location;                                    // `database =`
+  std::function<std::string(const std::string&)> query;  // first column of the first row
+  std::string urls_joined;                                 // the dialect's "url, url, …" aggregate
+};
+
+long long scalar(const SharedDatabase& db, const std::string& sql) {
+  const std::string value = db.query(sql);
   return value.empty() ? 0 : std::stoll(value);
 }
 
@@ -122,18 +132,15 @@ std::string etag_of(const test::HttpReply& reply) {
 
 }  // namespace
 
-TEST_CASE("Three daemons on one database share the sources: each fetched, none twice in an interval, taken over "
-          "when a daemon is killed, the same feed from each",
-          "[shared-store]") {
+void three_daemons_share_the_sources(const test::TempDir& dir, const SharedDatabase& db) {
   RequestLog requests;
   test::FixtureServer server(requests.handler());
-  test::TempDir dir;
   std::vector<unsigned short> ports;
   std::vector<std::unique_ptr<test::DaemonProcess>> daemons;
   for (int d = 0; d < 3; ++d) {
     ports.push_back(test::free_port());
     const auto conf = test::write_file(dir / ("feeds-" + std::to_string(d) + ".conf"),
-                                       config_text(dir, server, d, ports.back()));
+                                       config_text(dir, db.location, server, d, ports.back()));
     daemons.push_back(std::make_unique<test::DaemonProcess>(
         std::vector<std::string>{"run", "--config", conf.string()}, dir / ("feedd-" + std::to_string(d) + ".log")));
     // The first one creates the file and its schema; the others open it once it is there.
@@ -147,16 +154,16 @@ TEST_CASE("Three daemons on one database share the sources: each fetched, none t
 
   // Every source fetched and stored, by one daemon or another.
   const bool all_fetched = wait_until(
-      [&] { return scalar(dir, "SELECT COUNT(*) FROM sources WHERE last_success IS NOT NULL") == kSources; }, 12s);
+      [&] { return scalar(db, "SELECT COUNT(*) FROM sources WHERE last_success IS NOT NULL") == kSources; }, 12s);
   INFO(logs());
   REQUIRE(all_fetched);
   // The work was shared: each daemon stored some of the first fetches.
   for (auto& daemon : daemons) CHECK(fetches_logged(daemon->log()) > 0);
   // The story every source carries is one story with every source; each source's own
   // story is one more.
-  CHECK(scalar(dir, "SELECT COUNT(*) FROM stories") == kSources + 1);
-  CHECK(scalar(dir, "SELECT COUNT(*) FROM entries") == 2 * kSources);
-  CHECK(scalar(dir, "SELECT COUNT(*) FROM entries e JOIN stories s ON s.id = e.story_id"
+  CHECK(scalar(db, "SELECT COUNT(*) FROM stories") == kSources + 1);
+  CHECK(scalar(db, "SELECT COUNT(*) FROM entries") == 2 * kSources);
+  CHECK(scalar(db, "SELECT COUNT(*) FROM entries e JOIN stories s ON s.id = e.story_id"
                     " WHERE s.title = 'The story everybody carries'") == kSources);
 
   // Kill a daemon in the middle of its fetches (while it holds leases): the sources it
@@ -169,7 +176,7 @@ TEST_CASE("Three daemons on one database share the sources: each fetched, none t
   REQUIRE(wait_until(
       [&] {
         for (std::size_t d = 0; d < daemons.size() && victim == daemons.size(); ++d) {
-          if (scalar(dir, "SELECT COUNT(*)" + held_by(daemons[d]->pid())) > 0) victim = d;
+          if (scalar(db, "SELECT COUNT(*)" + held_by(daemons[d]->pid())) > 0) victim = d;
         }
         return victim < daemons.size();
       },
@@ -178,7 +185,7 @@ TEST_CASE("Three daemons on one database share the sources: each fetched, none t
   daemons[victim]->signal(SIGKILL);
   REQUIRE(daemons[victim]->wait(5s) == std::optional<int>(-SIGKILL));
   const auto killed_at = Clock::now();
-  const std::string orphaned = test::sqlite_scalar(dir / "feedd.db", "SELECT group_concat(url, ' ')" + held_by_killed);
+  const std::string orphaned = db.query("SELECT " + db.urls_joined + held_by_killed);
   INFO("held by the killed daemon: " << orphaned);
   REQUIRE_FALSE(orphaned.empty());
   std::vector<unsigned short> alive;
@@ -203,8 +210,8 @@ TEST_CASE("Three daemons on one database share the sources: each fetched, none t
   }
   CHECK(taken_over == kSources);
   // Its leases ran out and were taken (and released) by the others.
-  CHECK(scalar(dir, "SELECT COUNT(*)" + held_by_killed) == 0);
-  CHECK(scalar(dir, "SELECT COUNT(*) FROM stories") == kSources + 1);
+  CHECK(scalar(db, "SELECT COUNT(*)" + held_by_killed) == 0);
+  CHECK(scalar(db, "SELECT COUNT(*) FROM stories") == kSources + 1);
 
   // The two left serve the same bytes under the same ETag.
   test::HttpReply first, second;
@@ -218,4 +225,23 @@ TEST_CASE("Three daemons on one database share the sources: each fetched, none t
   CHECK(same);
   CHECK_FALSE(etag_of(first).empty());
   CHECK(first.body.find("The story everybody carries") != std::string::npos);
+}
+
+TEST_CASE("Three daemons on one SQLite file share the sources: each fetched, none twice in an interval, taken over "
+          "when a daemon is killed, the same feed from each",
+          "[shared-store]") {
+  test::TempDir dir;
+  const auto file = dir / "feedd.db";
+  three_daemons_share_the_sources(
+      dir, {file.string(), [file](const std::string& sql) { return test::sqlite_scalar(file, sql); },
+            "group_concat(url, ' ')"});
+}
+
+TEST_CASE("Three daemons on one PostgreSQL database share the sources: each fetched, none twice in an interval, "
+          "taken over when a daemon is killed, the same feed from each",
+          "[shared-store][postgres]") {
+  test::TempDir dir;
+  const test::TestDatabase database;
+  three_daemons_share_the_sources(
+      dir, {database.uri(), [&database](const std::string& sql) { return database.sql(sql); }, "string_agg(url, ' ')"});
 }
