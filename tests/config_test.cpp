@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "feedd/config.hpp"
+#include "feedd/store.hpp"
 #include "feedd/config_diff.hpp"
 #include "support/temp_dir.hpp"
 
@@ -148,6 +149,18 @@ TEST_CASE("Relative paths are resolved against the folder of the file", "[config
   CHECK(r.config.daemon.database == dir.path() / "etc/state/f.db");
   CHECK(r.config.daemon.output_dir == dir.path() / "etc/public");
   CHECK(r.config.sources[0].url == "file://" + (dir.path() / "etc/examples/a.xml").string());
+}
+
+TEST_CASE("A PostgreSQL database URI is kept as written, never resolved like a path", "[config]") {
+  for (const std::string uri : {"postgresql://feedd@db.internal/feedd", "postgres://feedd:secret@/feedd?host=/run/pg"}) {
+    const auto r = parse_config("[daemon]\ndatabase = \"" + uri + "\"\n", "/etc/feedd/feeds.conf");
+    REQUIRE(r.ok());
+    CHECK(r.config.daemon.database.native() == uri);
+    CHECK(is_postgres_location(r.config.daemon.database.native()));
+  }
+  CHECK_FALSE(is_postgres_location("/var/lib/feedd/feedd.db"));
+  CHECK_FALSE(is_postgres_location("postgresql.db"));
+  CHECK(database_display_name("postgresql://feedd:secret@db.internal/feedd") == "postgresql://feedd@db.internal/feedd");
 }
 
 TEST_CASE("Durations and sizes take whole numbers with a unit", "[config]") {

@@ -258,7 +258,7 @@ Status Aggregator::open() {
   if (!opened.ok()) return opened.status();
   impl_->store = std::move(opened).value();
   if (auto durability = impl_->store->durability(); durability.ok()) {
-    spdlog::info("database {}: {}", impl_->database.string(), *durability);
+    spdlog::info("database {}: {}", database_display_name(impl_->database), *durability);
   }
   if (Status s = impl_->store->sync_sources(impl_->config.sources); !s.is_ok()) return s;
   auto states = impl_->store->source_states();
@@ -387,8 +387,8 @@ ConfigDiff Aggregator::reload(Config next) {
   if (diff.empty()) return diff;
   // The store and the page reader keep the file they opened: a new database is a restart.
   if (next.daemon.database != self.config.daemon.database) {
-    spdlog::warn("reload: database = {} needs a restart; still using {}", next.daemon.database.string(),
-                 self.config.daemon.database.string());
+    spdlog::warn("reload: database = {} needs a restart; still using {}", database_display_name(next.daemon.database),
+                 database_display_name(self.config.daemon.database));
     next.daemon.database = self.config.daemon.database;
   }
   // The fetch limits apply at once: transfers in flight finish, new ones obey the new limits.

@@ -59,6 +59,10 @@ Status Store::Impl::batch_still_open() const {
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
 
+std::string database_display_name(const std::filesystem::path& location) {
+  return is_postgres_location(location.native()) ? db::without_password(location.native()) : location.string();
+}
+
 Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& location, StoreOptions options) {
   const std::string& text = location.native();
   auto connection = is_postgres_location(text) ? db::open_postgres(text, options) : db::open_sqlite(text, options);

@@ -1,9 +1,10 @@
 #pragma once
-// store: the SQLite file (WAL mode, numbered migrations) that holds sources' fetch state
-// and the stories. The only module that speaks SQL; sqlite3.h stays in daemon/store/.
+// store: the database (numbered migrations) that holds sources' fetch state and the
+// stories: a SQLite file (WAL mode), or a PostgreSQL database that several daemons may
+// share. The only module that speaks SQL; sqlite3.h and libpq-fe.h stay in daemon/store/.
 //
 // Thread-safety: a Store is used by one thread at a time (the store writer). Another
-// thread that wants to read opens its own Store on the same file (WAL lets it).
+// thread that wants to read opens its own Store on the same database (WAL lets it).
 
 #include <chrono>
 #include <cstdint>
@@ -168,12 +169,13 @@ struct ClaimLimits {
 struct StoreOptions {
   // How long a write waits for another connection (or process) holding the write lock
   // before it fails with "database is locked". The failed write changes nothing.
+  // PostgreSQL: the connection's lock_timeout (how long a statement waits for a lock).
   std::chrono::milliseconds busy_timeout{5000};
   // Reads every page at open (PRAGMA quick_check) and refuses a damaged file instead of
   // writing into it. The daemon's writer does this at start-up; it costs one read of the
-  // whole file.
+  // whole file. PostgreSQL: nothing to do (the server checks its own pages).
   bool check_integrity = false;
-  // The connection's page cache. A cold pass inserts into indexes keyed by hashes, every
+  // SQLite's page cache (PostgreSQL: unused; the server's own settings). A cold pass inserts into indexes keyed by hashes, every
   // insert a random page: with SQLite's 2 MB default most pages were read back from the
   // file and dirty ones spilled to the log before the commit. It only fills as used.
   int cache_kib = 32 * 1024;
@@ -190,13 +192,19 @@ struct DumpStats {
   std::string to_string() const;
 };
 
+// `location` as logs and messages show it: a PostgreSQL URI without its password.
+std::string database_display_name(const std::filesystem::path& location);
+
 class Store {
  public:
-  // Opens (creating if needed) the database file and brings its schema to the newest
-  // migration. Errors: Status::database with SQLite's message and the path; a file that
-  // is not a database, or (with check_integrity) one that is damaged, is refused and left
-  // as it is, never recreated.
-  static Result<std::unique_ptr<Store>> open(const std::filesystem::path& file, StoreOptions options = {});
+  // Opens the database and brings its schema to the newest migration. `location` is a
+  // SQLite file's path (created if needed), or a PostgreSQL connection URI
+  // ("postgresql://user@host/dbname", is_postgres_location): the database must exist, and
+  // the user needs CREATE on it for the migrations. Daemons opening one PostgreSQL database
+  // at once migrate it once. Errors: Status::database with the backend's message and the
+  // path (the URI without its password); a file that is not a database, or (with
+  // check_integrity) one that is damaged, is refused and left as it is, never recreated.
+  static Result<std::unique_ptr<Store>> open(const std::filesystem::path& location, StoreOptions options = {});
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -319,8 +327,12 @@ class Store {
   // store, a newer schema), Status::database.
   Result<DumpStats> import_dump(std::istream& in);
 
-  // The connection's durability settings as SQLite reports them, for the start-up log:
-  // "WAL, synchronous=NORMAL" (README, "What is never lost").
+  // The connection's durability settings as the database reports them, for the start-up
+  // log: "WAL, synchronous=NORMAL" (README, "What is never lost"), or
+  // "PostgreSQL 15.18, synchronous_commit=on".
+  // PostgreSQL: a story several daemons store at the same moment is stored once (unique
+  // keys and ON CONFLICT: the later insert waits for the earlier transaction, then joins
+  // its story), and a deadlock between two daemons' batches fails one fetch, not a batch.
   Result<std::string> durability();
 
  private:
