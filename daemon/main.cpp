@@ -262,6 +262,13 @@ int migrate_command(const Options& o) {
 int export_command(const Options& o) {
   auto config = load_or_report(o);
   if (!config) return 1;
+  // Opening would create a missing file and export it, empty: a mistyped path would look
+  // like a store with nothing in it. (A postgresql:// URI names no file.)
+  const std::string database = config->daemon.database.string();
+  if (database.find("://") == std::string::npos && !std::filesystem::exists(config->daemon.database)) {
+    std::cerr << "feedd: export: " << database << ": no such database (nothing to export)\n";
+    return 1;
+  }
   auto store = open_store_or_report(*config);
   if (!store) return 1;
   if (!o.output) {

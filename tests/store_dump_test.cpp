@@ -502,6 +502,17 @@ TEST_CASE("feedd export piped into feedd import moves the whole store", "[store-
   CHECK(cli("import --config " + quoted(b), dir).exit_code == 2);
 }
 
+TEST_CASE("feedd export of a database that does not exist fails instead of exporting an empty store",
+          "[store-dump][cli]") {
+  test::TempDir dir;
+  const auto conf = config_for(dir, "missing");
+  const Ran ran = cli("export --config " + quoted(conf) + " --output " + quoted(dir / "dump.jsonl"), dir);
+  CHECK(ran.exit_code == 1);
+  CHECK_THAT(ran.err, Catch::Contains((dir / "missing.db").string() + ": no such database"));
+  CHECK_FALSE(std::filesystem::exists(dir / "missing.db"));
+  CHECK_FALSE(std::filesystem::exists(dir / "dump.jsonl"));
+}
+
 TEST_CASE("feedd import names the line of a truncated dump and exits 1", "[store-dump][cli]") {
   test::TempDir dir;
   const auto a = config_for(dir, "a");
