@@ -137,8 +137,9 @@ HttpAnswer handle_request(std::string_view method, std::string_view target, cons
   }
   const std::string_view path = target.substr(0, target.find_first_of("?#"));
   if (path == "/healthz") {
-    if (cache.health_problem().empty()) return text_answer(200, "ok\n", head);
-    HttpAnswer answer = text_answer(503, cache.health_problem() + "\n", head);
+    const std::string problem = cache.health_problem();
+    if (problem.empty()) return text_answer(200, "ok\n", head);
+    HttpAnswer answer = text_answer(503, problem + "\n", head);
     answer.headers.emplace_back("Cache-Control", "no-store");
     return answer;
   }
