@@ -153,6 +153,44 @@ ssize_t sendfile_without_sigpipe(int socket, int file, off_t* offset, std::size_
   return n;
 }
 
+// The Date field's value, made once a second per thread rather than for every answer.
+std::string_view http_date_now() {
+  thread_local Timestamp made{};
+  thread_local std::string text;
+  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  if (now != made || text.empty()) {
+    made = now;
+    text = format_http_date(now);
+  }
+  return text;
+}
+
+// An answer's status line and header section, as Beast would write them: Server, Date,
+// the answer's own fields in order, and Connection as HTTP/1.0 and 1.1 need it for
+// `keep_alive`. Appended to `out` (a buffer reused from answer to answer).
+void serialize_head(std::string& out, const HttpAnswer& answer, unsigned version, bool keep_alive) {
+  const auto status = static_cast<http::status>(answer.status);
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  char code[4];
+  const auto [end, ec] = std::to_chars(code, code + sizeof code, static_cast<unsigned>(answer.status));
+  out.append(code, end);
+  out += ' ';
+  const auto reason = http::obsolete_reason(status);
+  out.append(reason.data(), reason.size());
+  out += "\r\nServer: feedd/" FEEDD_VERSION "\r\nDate: ";
+  out += http_date_now();
+  out += "\r\n";
+  for (const auto& [name, value] : answer.headers) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  if (version == 10 && keep_alive) out += "Connection: keep-alive\r\n";
+  if (version != 10 && !keep_alive) out += "Connection: close\r\n";
+  out += "\r\n";
+}
+
 class Session;
 
 // The open connections on all threads, and among them those waiting for a request,
@@ -323,53 +361,34 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void send(HttpAnswer result, unsigned version, bool keep_alive) {
-    response_ = {};
-    response_.version(version);
-    response_.result(static_cast<unsigned>(result.status));
-    response_.set(http::field::server, "feedd/" FEEDD_VERSION);
-    response_.set(http::field::date, format_http_date(system_clock()()));
-    // handle_request sets Content-Length itself, so HEAD keeps the GET's length with
-    // no body; prepare_payload() would overwrite it.
-    for (const auto& [name, value] : result.headers) response_.set(name, value);
-    response_.keep_alive(keep_alive);
+    head_.clear();
+    serialize_head(head_, result, version, keep_alive);
+    // Every answer has a Content-Length or is a 304: the connection ends only when asked to.
+    const bool close = !keep_alive;
     stream_.expires_after(options_.write_timeout);
     if (result.feed && result.payload().size() >= kFileBodyMin) {
-      if (auto file = body_files_->get(result.feed, result.gzip)) return send_file(std::move(file));
+      if (auto file = body_files_->get(result.feed, result.gzip)) return send_file(std::move(file), close);
     }
+    std::string_view body;
     if (result.feed) {
       // The cached render goes out as it is, without a copy: the answer holds it alive
       // until written, even if a new render replaces it in the cache meanwhile.
       feed_ = std::move(result.feed);
-      const std::string_view bytes = result.gzip ? std::string_view(feed_->gzip_body) : std::string_view(feed_->body);
-      span_response_ = http::response<http::span_body<const char>>(std::move(response_.base()));
-      span_response_.body() = http::span_body<const char>::value_type(bytes.data(), bytes.size());
-      http::async_write(stream_, span_response_,
-                        beast::bind_front_handler(&Session::on_write, shared_from_this(), span_response_.need_eof()));
-      return;
+      body = result.gzip ? std::string_view(feed_->gzip_body) : std::string_view(feed_->body);
+    } else {
+      body_ = std::move(result.body);
+      body = body_;
     }
-    response_.body() = std::move(result.body);
-    http::async_write(stream_, response_,
-                      beast::bind_front_handler(&Session::on_write, shared_from_this(), response_.need_eof()));
+    const std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(body.data(), body.size())};
+    net::async_write(stream_, buffers, beast::bind_front_handler(&Session::on_write, shared_from_this(), close));
   }
 
-  // The header (serialized by Beast) with send(), then the body with sendfile() from the
-  // render's file; each waits for the socket to be writable when it is full. Beast's
-  // stream timer covers only Beast's own operations, so this has its own deadline.
-  void send_file(std::shared_ptr<const BodyFile> file) {
-    header_bytes_.clear();
-    http::response_serializer<http::string_body> serializer(response_);
-    serializer.split(true);
-    beast::error_code ec;
-    while (!ec && !serializer.is_header_done()) {
-      serializer.next(ec, [&](beast::error_code&, const auto& buffers) {
-        for (const auto buffer : beast::buffers_range_ref(buffers)) {
-          header_bytes_.append(static_cast<const char*>(buffer.data()), buffer.size());
-        }
-        serializer.consume(beast::buffer_bytes(buffers));
-      });
-    }
-    if (ec) return on_write(true, ec, 0);
+  // The header with send(), then the body with sendfile() from the render's file; each
+  // waits for the socket to be writable when it is full. Beast's stream timer covers only
+  // Beast's own operations, so this has its own deadline.
+  void send_file(std::shared_ptr<const BodyFile> file, bool close) {
     file_ = std::move(file);
+    close_after_file_ = close;
     header_sent_ = 0;
     file_offset_ = 0;
     stream_.expires_never();
@@ -384,9 +403,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void write_file() {
     const int socket = stream_.socket().native_handle();
-    while (header_sent_ < header_bytes_.size()) {
+    while (header_sent_ < head_.size()) {
       // MSG_MORE: the header waits to go out in one segment with the body's start.
-      const ssize_t n = ::send(socket, header_bytes_.data() + header_sent_, header_bytes_.size() - header_sent_,
+      const ssize_t n = ::send(socket, head_.data() + header_sent_, head_.size() - header_sent_,
                                MSG_NOSIGNAL | MSG_MORE);
       if (n < 0) return write_file_failed();
       header_sent_ += static_cast<std::size_t>(n);
@@ -414,7 +433,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void file_written(beast::error_code ec) {
     write_deadline_.cancel();
     file_.reset();
-    on_write(response_.need_eof(), ec, 0);
+    on_write(close_after_file_, ec, 0);
   }
 
   void on_write(bool close, beast::error_code ec, std::size_t /*bytes*/) {
@@ -452,12 +471,15 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<serve::RequestParser> parser_;
-  http::response<http::string_body> response_;
-  http::response<http::span_body<const char>> span_response_;
-  std::shared_ptr<const RenderedFeed> feed_;  // the render span_response_ points into
-  // A body going out with sendfile: its file, the serialized header, how far each got.
+  // The answer being written: its status line and header fields, and its body (in the
+  // cached render `feed_`, in `body_`, or in `file_`). Kept between answers, so that once
+  // grown they are written without allocating.
+  std::string head_;
+  std::string body_;
+  std::shared_ptr<const RenderedFeed> feed_;
+  // A body going out with sendfile: its file, how far the header and it got.
   std::shared_ptr<const BodyFile> file_;
-  std::string header_bytes_;
+  bool close_after_file_ = false;
   std::size_t header_sent_ = 0;
   off_t file_offset_ = 0;
   net::steady_timer write_deadline_;

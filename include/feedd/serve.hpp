@@ -90,6 +90,17 @@ struct HttpAnswer {
 HttpAnswer handle_request(std::string_view method, std::string_view target,
                           const std::map<std::string, std::string>& headers, const FeedCache& cache);
 
+// The request header fields handle_request reads, as the client sent them (repeated
+// fields joined with ", "); nullopt when absent. Views: the caller keeps the bytes.
+struct RequestFields {
+  std::optional<std::string_view> if_none_match;
+  std::optional<std::string_view> if_modified_since;
+  std::optional<std::string_view> accept_encoding;
+};
+// handle_request() from those fields alone: the server's path, which copies no header.
+HttpAnswer handle_fields(std::string_view method, std::string_view target, const RequestFields& fields,
+                          const FeedCache& cache);
+
 // Renders an older page that is not cached yet, off the io thread, puts it in the cache,
 // and then calls `done` on the io thread. Called on the server's threads, several at
 // once. The server waits for it without blocking (up to write_timeout; then it answers
