@@ -647,6 +647,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     if (stopped || ec == net::error::operation_aborted) return;
     if (ec) return accept_failed(ec);
     accept_failing = false;
+    // Answers are whole when handed to the socket: no reason to hold small ones back.
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
     std::shared_ptr<Session> session;
     {
       const std::lock_guard lock(connections->mutex);
@@ -659,7 +662,6 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       net::post(worker.io, [session] { session->start(); });
     } else {
       // Every connection is being answered: this one waits for none of them.
-      beast::error_code ignored;
       socket.close(ignored);
     }
     do_accept();

@@ -154,7 +154,8 @@ class HttpServer {
   std::uint16_t port() const;
   // Connections open now, on all threads (any thread).
   std::size_t connections() const;
-  // The threads answering HTTP while listening (0 when not listening).
+  // The threads answering HTTP while listening, 0 when not (on the io thread, or while
+  // no other thread calls listen() or stop()).
   std::size_t threads() const;
   // Stops accepting and closes open connections; on the io thread it is done (the
   // listening socket closed, the server's threads ended) when this returns, from any
