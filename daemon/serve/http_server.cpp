@@ -338,8 +338,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void wait_for_page(const PageRequest& page) {
     page_wait_.expires_after(options_.write_timeout);
     page_wait_.async_wait(beast::bind_front_handler(&Session::on_page, shared_from_this()));
-    (*loader_)(page, [weak = weak_from_this()] {
-      if (auto self = weak.lock()) net::post(self->stream_.get_executor(), [self] { self->page_wait_.cancel(); });
+    // A callback that comes after its wait timed out must not end a later wait.
+    (*loader_)(page, [weak = weak_from_this(), wait = ++page_waits_] {
+      auto self = weak.lock();
+      if (!self) return;
+      net::post(self->stream_.get_executor(), [self, wait] {
+        if (self->page_waits_ == wait) self->page_wait_.cancel();
+      });
     });
   }
 
@@ -495,6 +500,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::chrono::steady_clock::time_point waiting_since_;
   std::shared_ptr<BodyFiles> body_files_;
   net::steady_timer page_wait_;
+  std::uint64_t page_waits_ = 0;  // read by the loader's callback on this thread only
 };
 
 struct HostPort {
