@@ -75,18 +75,6 @@ std::optional<Refusal> answer_before_body(const RequestParser& parser, const Fee
   return Refusal{answer_request(request, cache)};
 }
 
-std::map<std::string, std::string> header_fields(const Request& request) {
-  std::map<std::string, std::string> headers;
-  for (const auto& field : request) {
-    std::string name(to_std(field.name_string()));
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    // Repeated fields are one comma-separated list (RFC 9110 5.3).
-    auto [it, inserted] = headers.emplace(std::move(name), std::string(to_std(field.value())));
-    if (!inserted) it->second += ", " + std::string(to_std(field.value()));
-  }
-  return headers;
-}
-
 std::string_view origin_form(std::string_view target) {
   const std::size_t scheme_end = target.find("://");
   if (target.empty() || target.front() == '/' || scheme_end == std::string_view::npos) return target;
@@ -99,9 +87,27 @@ std::string_view origin_form(std::string_view target) {
   return rest.substr(path);
 }
 
+namespace {
+
+// A field's value as sent; repeated fields (RFC 9110 5.3) joined into `joined`.
+std::optional<std::string_view> field_value(const Request& request, http::field name, std::string& joined) {
+  auto [it, end] = request.equal_range(name);
+  if (it == end) return std::nullopt;
+  const std::string_view first = to_std(it->value());
+  if (++it == end) return first;
+  joined = first;
+  for (; it != end; ++it) joined.append(", ").append(to_std(it->value()));
+  return joined;
+}
+
+}  // namespace
+
 HttpAnswer answer_request(const Request& request, const FeedCache& cache) {
-  return handle_request(to_std(request.method_string()), origin_form(to_std(request.target())),
-                        header_fields(request), cache);
+  std::string joined[3];
+  const RequestFields fields{field_value(request, http::field::if_none_match, joined[0]),
+                             field_value(request, http::field::if_modified_since, joined[1]),
+                             field_value(request, http::field::accept_encoding, joined[2])};
+  return handle_fields(to_std(request.method_string()), origin_form(to_std(request.target())), fields, cache);
 }
 
 }  // namespace feedd::serve

@@ -43,9 +43,6 @@ std::optional<Refusal> refusal_for(const boost::beast::error_code& ec, const Req
 // nullopt: read the body (if any) and answer normally.
 std::optional<Refusal> answer_before_body(const RequestParser& parser, const FeedCache& cache);
 
-// The request's header fields by lower-case name; repeated fields joined with ", ".
-std::map<std::string, std::string> header_fields(const Request& request);
-
 // handle_request() for a parsed request. An absolute-form target ("http://host/feed.atom",
 // RFC 9112 3.2.2) is answered for its path.
 HttpAnswer answer_request(const Request& request, const FeedCache& cache);

@@ -49,8 +49,8 @@ bool none_match_matches(std::string_view field, std::string_view etag) {
 }
 
 // Whether Accept-Encoding lists gzip (or "*") with a non-zero quality.
-bool accepts_gzip(const Headers& headers) {
-  const auto field = header(headers, "accept-encoding");
+bool accepts_gzip(const RequestFields& fields) {
+  const auto field = fields.accept_encoding;
   if (!field) return false;
   std::string_view rest = *field;
   while (!rest.empty()) {
@@ -76,14 +76,14 @@ bool accepts_gzip(const Headers& headers) {
   return false;
 }
 
-bool not_modified(const Headers& headers, const RenderedFeed& feed) {
+bool not_modified(const RequestFields& fields, const RenderedFeed& feed) {
   // A client that sends both is trusted on its ETag alone (RFC 9110 13.2.2). Either
   // representation's tag names the same render, so either one validates.
-  if (const auto if_none_match = header(headers, "if-none-match")) {
+  if (const auto if_none_match = fields.if_none_match) {
     return none_match_matches(*if_none_match, feed.etag) ||
            (!feed.gzip_etag.empty() && none_match_matches(*if_none_match, feed.gzip_etag));
   }
-  if (const auto if_modified_since = header(headers, "if-modified-since")) {
+  if (const auto if_modified_since = fields.if_modified_since) {
     const std::optional<Timestamp> since = parse_http_date(*if_modified_since);
     return since && feed.last_modified <= *since;
   }
@@ -99,17 +99,30 @@ HttpAnswer text_answer(int status, std::string body, bool head) {
   return answer;
 }
 
-HttpAnswer feed_answer(const std::shared_ptr<const RenderedFeed>& cached, const Headers& headers, bool head) {
+// The Last-Modified value of the render answered last on this thread: most answers are
+// for the same few renders, and formatting a date is most of a 304's own work.
+const std::string& http_date_of(Timestamp time) {
+  thread_local Timestamp formatted{};
+  thread_local std::string text;
+  if (time != formatted || text.empty()) {
+    formatted = time;
+    text = format_http_date(time);
+  }
+  return text;
+}
+
+HttpAnswer feed_answer(const std::shared_ptr<const RenderedFeed>& cached, const RequestFields& fields, bool head) {
   const RenderedFeed& feed = *cached;
-  const bool gzip = !feed.gzip_body.empty() && accepts_gzip(headers);
+  const bool gzip = !feed.gzip_body.empty() && accepts_gzip(fields);
   HttpAnswer answer;
+  answer.headers.reserve(7);
   answer.headers = {{"ETag", gzip ? feed.gzip_etag : feed.etag},
-                    {"Last-Modified", format_http_date(feed.last_modified)},
+                    {"Last-Modified", http_date_of(feed.last_modified)},
                     // Readers may keep a copy but must revalidate it: a conditional request
                     // costs us a 304 and them nothing.
                     {"Cache-Control", "no-cache"},
                     {"Vary", "Accept-Encoding"}};
-  if (not_modified(headers, feed)) {
+  if (not_modified(fields, feed)) {
     answer.status = 304;
     return answer;
   }
@@ -129,6 +142,14 @@ HttpAnswer feed_answer(const std::shared_ptr<const RenderedFeed>& cached, const 
 
 HttpAnswer handle_request(std::string_view method, std::string_view target, const Headers& headers,
                           const FeedCache& cache) {
+  return handle_fields(method, target,
+                       RequestFields{header(headers, "if-none-match"), header(headers, "if-modified-since"),
+                                     header(headers, "accept-encoding")},
+                       cache);
+}
+
+HttpAnswer handle_fields(std::string_view method, std::string_view target, const RequestFields& fields,
+                          const FeedCache& cache) {
   const bool head = method == "HEAD";
   if (method != "GET" && !head) {
     HttpAnswer answer = text_answer(405, "method not allowed\n", false);
@@ -137,15 +158,16 @@ HttpAnswer handle_request(std::string_view method, std::string_view target, cons
   }
   const std::string_view path = target.substr(0, target.find_first_of("?#"));
   if (path == "/healthz") {
-    if (cache.health_problem().empty()) return text_answer(200, "ok\n", head);
-    HttpAnswer answer = text_answer(503, cache.health_problem() + "\n", head);
+    const std::string problem = cache.health_problem();
+    if (problem.empty()) return text_answer(200, "ok\n", head);
+    HttpAnswer answer = text_answer(503, problem + "\n", head);
     answer.headers.emplace_back("Cache-Control", "no-store");
     return answer;
   }
   const std::optional<PageRequest> page = page_request(target);
   const std::shared_ptr<const RenderedFeed> feed = page ? cache.get(page_key(page->path, page->cursor)) : cache.get(path);
   if (!feed) return text_answer(404, "not found\n", head);
-  return feed_answer(feed, headers, head);
+  return feed_answer(feed, fields, head);
 }
 
 std::string_view HttpAnswer::payload() const {

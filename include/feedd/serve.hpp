@@ -32,28 +32,41 @@ std::optional<PageRequest> page_request(std::string_view target);
 std::string page_key(std::string_view path, std::string_view cursor);
 
 // The rendered answers by key: the path for first pages ("/feed.atom"), page_key() for
-// older pages. Used on the io thread only.
+// older pages. One thread writes (the daemon's io thread); the HTTP server's threads read
+// at the same time. Each change publishes a new immutable snapshot, swapped in atomically:
+// a reader sees the old snapshot or the new one, never half of a change, and never waits
+// for the writer. Renders themselves are immutable and shared.
 class FeedCache {
  public:
   // Older pages are rendered on demand and kept up to this many; a new render of the
   // first pages drops them all (the store changed, so might they).
   static constexpr std::size_t kMaxPages = 512;
 
+  // Writers: one thread at a time.
   void put(std::string path, RenderedFeed feed);
   void put_page(std::string key, RenderedFeed feed);
   void clear_pages();
-  // nullptr when nothing is rendered for that key.
-  std::shared_ptr<const RenderedFeed> get(std::string_view key) const;
-
   // What /healthz reports: empty while healthy, else why not ("database not writable:
   // ..."). Set by the Aggregator on the io thread, so answering it proves the loop turns.
-  void set_health_problem(std::string problem) { health_problem_ = std::move(problem); }
-  const std::string& health_problem() const { return health_problem_; }
+  void set_health_problem(std::string problem);
+
+  // Readers: any thread, while writers write. nullptr when nothing is rendered for that key.
+  std::shared_ptr<const RenderedFeed> get(std::string_view key) const;
+  std::string health_problem() const;
 
  private:
-  std::string health_problem_;
-  std::map<std::string, std::shared_ptr<const RenderedFeed>, std::less<>> feeds_;
-  std::map<std::string, std::shared_ptr<const RenderedFeed>, std::less<>> pages_;
+  using Renders = std::map<std::string, std::shared_ptr<const RenderedFeed>, std::less<>>;
+  // First pages, metrics and the status page change with every fetch; older pages with
+  // every page rendered on demand: apart, so that neither change copies the other's map.
+  struct Snapshot {
+    Renders feeds;
+    std::string health_problem;
+  };
+  std::shared_ptr<const Snapshot> snapshot() const;
+  std::shared_ptr<const Renders> pages() const;
+  // Read and swapped only through std::atomic_load / std::atomic_store.
+  std::shared_ptr<const Snapshot> snapshot_ = std::make_shared<const Snapshot>();
+  std::shared_ptr<const Renders> pages_ = std::make_shared<const Renders>();
 };
 
 struct HttpAnswer {
@@ -77,8 +90,21 @@ struct HttpAnswer {
 HttpAnswer handle_request(std::string_view method, std::string_view target,
                           const std::map<std::string, std::string>& headers, const FeedCache& cache);
 
+// The request header fields handle_request reads, as the client sent them (repeated
+// fields joined with ", "); nullopt when absent. Views: the caller keeps the bytes.
+struct RequestFields {
+  std::optional<std::string_view> if_none_match;
+  std::optional<std::string_view> if_modified_since;
+  std::optional<std::string_view> accept_encoding;
+};
+// handle_request() from those fields alone: the server's path, which copies no header.
+HttpAnswer handle_fields(std::string_view method, std::string_view target, const RequestFields& fields,
+                          const FeedCache& cache);
+
 // Renders an older page that is not cached yet, off the io thread, puts it in the cache,
-// and then calls `done` on the io thread. The server waits for it without blocking.
+// and then calls `done` on the io thread. Called on the server's threads, several at
+// once. The server waits for it without blocking (up to write_timeout; then it answers
+// from the cache as it is).
 using PageLoader = std::function<void(const PageRequest& page, std::function<void()> done)>;
 
 // What a client may cost the server. The defaults are the daemon's; tests shorten them.
@@ -99,14 +125,23 @@ struct HttpServerOptions {
   // still sending its request); connections being answered are never closed for it. When
   // every connection is being answered, the new one is closed at once.
   std::size_t max_connections = 512;
+  // Threads that answer HTTP, each with its own event loop; connections are handed to them
+  // in turn. 0: one per core (std::thread::hardware_concurrency()), at least 2.
+  unsigned threads = 0;
 };
 
+// Connections are accepted on one of the server's own threads and answered on all of
+// them in turn (HttpServerOptions::threads): the daemon's io thread does no HTTP work.
+// `io` (the daemon's loop) is kept running while the server listens, for stop() and the
+// page loader's callbacks.
 class HttpServer {
  public:
   // `io` and `cache` must outlive the server.
   HttpServer(boost::asio::io_context& io, const FeedCache& cache, HttpServerOptions options = {});
-  // Without a loader, pages not in the cache are 404.
+  // Without a loader, pages not in the cache are 404. Before listen() or adopt().
   void set_page_loader(PageLoader loader);
+  // Stops, and waits for the server's threads to end. On the io thread or after its loop
+  // stopped.
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -117,9 +152,14 @@ class HttpServer {
   // over by systemd's socket activation). The server owns the descriptor from now on.
   Status adopt(int listening_fd);
   std::uint16_t port() const;
-  // Connections open now (io thread only).
+  // Connections open now, on all threads (any thread).
   std::size_t connections() const;
-  // Stops accepting and closes open connections.
+  // The threads answering HTTP while listening, 0 when not (on the io thread, or while
+  // no other thread calls listen() or stop()).
+  std::size_t threads() const;
+  // Stops accepting and closes open connections; on the io thread it is done (the
+  // listening socket closed, the server's threads ended) when this returns, from any
+  // other thread it is done on the io thread soon after.
   void stop();
 
  private:
