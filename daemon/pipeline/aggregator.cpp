@@ -679,10 +679,6 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
       fetched->near_prints.reserve(fetched->feed.entries.size());
       for (const Entry& entry : fetched->feed.entries) fetched->near_prints.push_back(dedup::near_print(entry));
     }
-    if (print_ahead) {
-      fetched->near_prints.reserve(fetched->feed.entries.size());
-      for (const Entry& entry : fetched->feed.entries) fetched->near_prints.push_back(dedup::near_print(entry));
-    }
     asio::post(self->store_thread, [weak, fetched, now, report, hints, body_hash] {
       auto self = weak.lock();
       if (!self) return;
