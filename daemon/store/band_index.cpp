@@ -1,5 +1,11 @@
 // The near-duplicate band index: each story's MinHash band keys (dedup::near_print), so
 // that a new story is compared exactly only with the few stories sharing a band.
+//
+// story_band_keys is one b-tree (a WITHOUT ROWID table whose primary key is the
+// (band_key, story_id) pair): the lookup by key and the insert of a story's keys touch
+// nothing else. It has no index by story, so a story's keys are also kept in its row
+// (stories.band_keys, a JSON array) and its rows are removed by their keys.
+#include <charconv>
 #include <string>
 #include <vector>
 
@@ -10,34 +16,60 @@ namespace feedd {
 
 namespace {
 
-template <typename Int>
-std::string ints_json(const std::vector<Int>& values) {
-  std::string json = "[";
-  for (Int value : values) {
-    if (json.size() > 1) json += ',';
-    json += std::to_string(value);
-  }
-  return json + "]";
-}
-
 // "(?2, ?1), (?3, ?1), ...": one row per band key, the story id in ?1.
 const std::string kInsertBandsSql = [] {
-  std::string sql = "INSERT INTO story_bands(band_key, story_id) VALUES ";
+  std::string sql = "INSERT INTO story_band_keys(band_key, story_id) VALUES ";
   for (std::size_t i = 0; i < dedup::kBandKeys; ++i) sql += (i ? ", (?" : "(?") + std::to_string(i + 2) + ", ?1)";
-  return sql;
+  // Two bands of one story can give the same key (their minima repeat): one row holds it.
+  return sql + " ON CONFLICT DO NOTHING";
+}();
+
+// ?2 ... ?17: the band keys, as the lookup and the delete bind them.
+const std::string kKeyList = [] {
+  std::string list = "(";
+  for (std::size_t i = 0; i < dedup::kBandKeys; ++i) list += (i ? ", ?" : "?") + std::to_string(i + 2);
+  return list + ")";
 }();
 
 // The stories (first seen since ?1) sharing a band key with ?2 ... ?17. The ids first,
 // then the texts: DISTINCT over the texts themselves would sort whole stories.
-const std::string kNearCandidatesSql = [] {
-  std::string sql =
-      "SELECT s.id, s.title, COALESCE(s.content, s.summary, '') FROM stories s"
-      " WHERE s.id IN (SELECT story_id FROM story_bands WHERE band_key IN (";
-  for (std::size_t i = 0; i < dedup::kBandKeys; ++i) sql += (i ? ", ?" : "?") + std::to_string(i + 2);
-  return sql + ")) AND s.first_seen >= ?1";
-}();
+const std::string kNearCandidatesSql =
+    "SELECT s.id, s.title, COALESCE(s.content, s.summary, '') FROM stories s"
+    " WHERE s.id IN (SELECT story_id FROM story_band_keys WHERE band_key IN " + kKeyList +
+    ") AND s.first_seen >= ?1";
+
+const std::string kDeleteBandsSql = "DELETE FROM story_band_keys WHERE story_id = ?1 AND band_key IN " + kKeyList;
+
+// A story row's band keys, as band_keys_json wrote them (or the migration that filled
+// them). Anything else (a hand-edited row) reads as no keys.
+std::vector<std::int64_t> band_keys_from_json(std::string_view text) {
+  std::vector<std::int64_t> keys;
+  if (text.size() < 2 || text.front() != '[' || text.back() != ']') return keys;
+  const char* at = text.data() + 1;
+  const char* end = text.data() + text.size() - 1;
+  while (at < end) {
+    while (at < end && (*at == ',' || *at == ' ')) ++at;
+    if (at == end) break;
+    std::int64_t key = 0;
+    const auto [next, error] = std::from_chars(at, end, key);
+    if (error != std::errc()) return {};
+    keys.push_back(key);
+    at = next;
+  }
+  return keys;
+}
 
 }  // namespace
+
+std::optional<std::string> store_detail::band_keys_json(const std::vector<std::int64_t>& keys) {
+  if (keys.empty()) return std::nullopt;
+  std::string json = "[";
+  for (std::int64_t key : keys) {
+    if (json.size() > 1) json += ',';
+    json += std::to_string(key);
+  }
+  return json + "]";
+}
 
 Result<std::optional<std::pair<std::int64_t, double>>> Store::Impl::near_duplicate_of(
     const std::vector<std::int64_t>& keys, const std::vector<std::uint64_t>& shingles, Timestamp now) {
@@ -62,26 +94,67 @@ Result<std::optional<std::pair<std::int64_t, double>>> Store::Impl::near_duplica
   return best;
 }
 
-Status Store::Impl::store_band_keys(std::int64_t story_id, const std::vector<std::int64_t>& keys, bool replace) {
-  if (replace) {
-    auto clear = statement("DELETE FROM story_bands WHERE story_id = ?1");
-    if (!clear.ok()) return clear.status();
-    if (Status s = (*clear)->bind(1, story_id).run(); !s.is_ok()) return s;
-  }
+Status Store::Impl::insert_band_keys(std::int64_t story_id, const std::vector<std::int64_t>& keys) {
   if (keys.empty()) return Status::ok();
-  // One statement of kBandKeys rows (every text long enough to judge has that many keys):
-  // bound integers, no JSON to write and read back.
-  if (keys.size() == dedup::kBandKeys) {
-    auto insert = statement(kInsertBandsSql);
-    if (!insert.ok()) return insert.status();
-    (*insert)->bind(1, story_id);
-    for (std::size_t i = 0; i < keys.size(); ++i) (*insert)->bind(static_cast<int>(i) + 2, keys[i]);
-    return (*insert)->run();
-  }
-  auto insert = statement(
-      "INSERT INTO story_bands(band_key, story_id) SELECT value, ?2 FROM json_each(?1)");
+  // Every text long enough to judge has exactly kBandKeys keys: one statement of bound
+  // integers for all of them.
+  if (keys.size() != dedup::kBandKeys) return Status::invalid_argument("band index: unexpected number of band keys");
+  auto insert = statement(kInsertBandsSql);
   if (!insert.ok()) return insert.status();
-  return (*insert)->bind(1, ints_json(keys)).bind(2, story_id).run();
+  (*insert)->bind(1, story_id);
+  for (std::size_t i = 0; i < keys.size(); ++i) (*insert)->bind(static_cast<int>(i) + 2, keys[i]);
+  return (*insert)->run();
+}
+
+Status Store::Impl::delete_band_keys(std::int64_t story_id, const std::vector<std::int64_t>& keys) {
+  if (keys.empty()) return Status::ok();
+  if (keys.size() != dedup::kBandKeys) {
+    // Not written by this feedd: the rows are found by story, one pass over the index.
+    auto clear = statement("DELETE FROM story_band_keys WHERE story_id = ?1");
+    if (!clear.ok()) return clear.status();
+    return (*clear)->bind(1, story_id).run();
+  }
+  auto clear = statement(kDeleteBandsSql);
+  if (!clear.ok()) return clear.status();
+  (*clear)->bind(1, story_id);
+  for (std::size_t i = 0; i < keys.size(); ++i) (*clear)->bind(static_cast<int>(i) + 2, keys[i]);
+  return (*clear)->run();
+}
+
+Status Store::Impl::replace_band_keys(std::int64_t story_id, const std::vector<std::int64_t>& keys) {
+  auto old = statement("SELECT band_keys FROM stories WHERE id = ?1");
+  if (!old.ok()) return old.status();
+  (*old)->bind(1, story_id);
+  auto row = (*old)->step();
+  if (!row.ok()) return row.status();
+  const std::vector<std::int64_t> old_keys = *row ? band_keys_from_json((*old)->column_text(0)) : std::vector<std::int64_t>();
+  (*old)->reset();
+  if (old_keys == keys) return Status::ok();
+  if (Status s = delete_band_keys(story_id, old_keys); !s.is_ok()) return s;
+  if (Status s = insert_band_keys(story_id, keys); !s.is_ok()) return s;
+  auto mark = statement("UPDATE stories SET band_keys = ?2 WHERE id = ?1");
+  if (!mark.ok()) return mark.status();
+  return (*mark)->bind(1, story_id).bind(2, store_detail::band_keys_json(keys)).run();
+}
+
+Status Store::Impl::drop_band_keys_before(Timestamp cutoff) {
+  // The keys first, then the deletes: the SELECT is done before its table's rows change.
+  std::vector<std::pair<std::int64_t, std::vector<std::int64_t>>> stories;
+  {
+    auto stmt = statement("SELECT id, band_keys FROM stories WHERE first_seen < ?1 AND band_keys IS NOT NULL");
+    if (!stmt.ok()) return stmt.status();
+    (*stmt)->bind(1, cutoff);
+    for (;;) {
+      auto row = (*stmt)->step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      stories.emplace_back((*stmt)->column_int64(0), band_keys_from_json((*stmt)->column_text(1)));
+    }
+  }
+  for (const auto& [story_id, keys] : stories) {
+    if (Status s = delete_band_keys(story_id, keys); !s.is_ok()) return s;
+  }
+  return Status::ok();
 }
 
 }  // namespace feedd

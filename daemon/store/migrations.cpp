@@ -15,7 +15,7 @@ namespace {
 // Timestamps are INTEGER unix seconds. JSON columns hold arrays written by nlohmann-json.
 // Entries deliberately have no ON DELETE CASCADE from stories: an entry row is what makes
 // a source's item known, so that pruning a story must not make it come back as new.
-constexpr std::array<const char*, 4> kMigrations = {
+constexpr std::array<const char*, 5> kMigrations = {
     // 1: sources, stories, and the entries that tie each source's items to a story.
     R"sql(
 CREATE TABLE sources (
@@ -99,6 +99,24 @@ ALTER TABLE sources ADD COLUMN next_fetch INTEGER;
     // NULL for entries stored before, and for JSON Feed entries.
     R"sql(
 ALTER TABLE entries ADD COLUMN raw_hash TEXT;
+)sql",
+    // 5 (band index in one b-tree): story_bands was a rowid table with two indexes, three
+    // b-trees written for each of a new story's 16 band keys. story_band_keys is one
+    // (its primary key); the keys of each story are also kept in its row, as a JSON
+    // array, to remove its index rows by their keys (there is no index by story). No
+    // foreign key: deleting a story would then scan the whole index for its rows.
+    R"sql(
+CREATE TABLE story_band_keys (
+  band_key INTEGER NOT NULL,
+  story_id INTEGER NOT NULL,
+  PRIMARY KEY (band_key, story_id)
+) WITHOUT ROWID;
+INSERT INTO story_band_keys(band_key, story_id) SELECT band_key, story_id FROM story_bands WHERE true
+  ON CONFLICT DO NOTHING;
+ALTER TABLE stories ADD COLUMN band_keys TEXT;
+UPDATE stories SET band_keys = (SELECT '[' || group_concat(b.band_key, ',') || ']' FROM story_bands b
+                                WHERE b.story_id = stories.id);
+DROP TABLE story_bands;
 )sql",
 };
 

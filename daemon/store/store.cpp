@@ -254,9 +254,9 @@ Result<PruneStats> Store::prune(Timestamp cutoff) {
       if (Status s = (*stmt)->bind(1, cutoff).run(); !s.is_ok()) return in_context(doing, s);
     }
     stats.tombstones_added = sqlite3_total_changes(impl_->db.get()) - before;
+    if (Status s = impl_->drop_band_keys_before(cutoff); !s.is_ok()) return in_context(doing, s);
     for (const char* sql : {
              "DELETE FROM entries WHERE story_id IN (SELECT id FROM stories WHERE first_seen < ?1)",
-             "DELETE FROM story_bands WHERE story_id IN (SELECT id FROM stories WHERE first_seen < ?1)",
              "DELETE FROM stories WHERE first_seen < ?1",
          }) {
       auto stmt = impl_->statement(sql);

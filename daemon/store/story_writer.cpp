@@ -89,11 +89,12 @@ Result<std::optional<std::int64_t>> Store::Impl::story_with_hash(const std::stri
 }
 
 Result<std::int64_t> Store::Impl::insert_story(std::int64_t source_id, const std::string& source_url,
-                                               const std::string& identity, const Entry& entry, Timestamp now) {
+                                               const std::string& identity, const Entry& entry,
+                                               const std::vector<std::int64_t>& band_keys, Timestamp now) {
   auto stmt = statement(
       "INSERT INTO stories(uid, content_hash, title, link, summary, content, authors, categories, enclosures,"
-      "                    published, updated, first_seen, sort_time, origin_source_id)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13) RETURNING id");
+      "                    published, updated, first_seen, sort_time, origin_source_id, band_keys)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14) RETURNING id");
   if (!stmt.ok()) return stmt.status();
   (*stmt)->bind(1, story_uid(source_url, identity))
       .bind(2, entry.content_hash)
@@ -107,7 +108,8 @@ Result<std::int64_t> Store::Impl::insert_story(std::int64_t source_id, const std
       .bind(10, entry.published)
       .bind(11, now)
       .bind(12, trusted_published(entry, now).value_or(now))
-      .bind(13, source_id);
+      .bind(13, source_id)
+      .bind(14, store_detail::band_keys_json(band_keys));
   auto row = (*stmt)->step();
   if (!row.ok()) return row.status();
   return (*stmt)->column_int64(0);
@@ -236,12 +238,10 @@ Status Store::Impl::apply_entry(std::int64_t source_id, const std::string& sourc
                               near_duplicate_reason((*similar)->second));
         }
       }
-      auto story_id = insert_story(source_id, source_url, identity, entry, now);
+      auto story_id = insert_story(source_id, source_url, identity, entry, keys, now);
       if (!story_id.ok()) return story_id.status();
       ++stats.new_stories;
-      if (!keys.empty()) {
-        if (Status s = store_band_keys(*story_id, keys, /*replace=*/false); !s.is_ok()) return s;
-      }
+      if (Status s = insert_band_keys(*story_id, keys); !s.is_ok()) return s;
       return insert_entry(source_id, identity, *story_id, entry, now);
     }
     case dedup::Decision::kNewCopy:
@@ -274,7 +274,7 @@ Status Store::Impl::apply_entry(std::int64_t source_id, const std::string& sourc
   ++stats.changed;
   if (near_duplicates) {
     const auto keys = print ? print->band_keys : dedup::near_print(entry).band_keys;
-    if (Status s = store_band_keys((*stored)->story_id, keys, /*replace=*/true); !s.is_ok()) return s;
+    if (Status s = replace_band_keys((*stored)->story_id, keys); !s.is_ok()) return s;
   }
   return repoint_entry(source_id, identity, (*stored)->story_id, entry);
 }
