@@ -5,6 +5,7 @@
 // (band_key, story_id) pair): the lookup by key and the insert of a story's keys touch
 // nothing else. It has no index by story, so a story's keys are also kept in its row
 // (stories.band_keys, a JSON array) and its rows are removed by their keys.
+#include <algorithm>
 #include <charconv>
 #include <string>
 #include <vector>
@@ -37,6 +38,16 @@ const std::string kNearCandidatesSql =
     "SELECT s.id, s.title, COALESCE(s.content, s.summary, '') FROM stories s"
     " WHERE s.id IN (SELECT story_id FROM story_band_keys WHERE band_key IN " + kKeyList +
     ") AND s.first_seen >= ?1";
+
+// Pending keys written in sorted runs: kPairsPerInsert (key, story) pairs per statement.
+constexpr std::size_t kPairsPerInsert = 64;
+const std::string kInsertPairsSql = [] {
+  std::string sql = "INSERT INTO story_band_keys(band_key, story_id) VALUES ";
+  for (std::size_t i = 0; i < kPairsPerInsert; ++i) {
+    sql += (i ? ", (?" : "(?") + std::to_string(2 * i + 1) + ", ?" + std::to_string(2 * i + 2) + ")";
+  }
+  return sql + " ON CONFLICT DO NOTHING";
+}();
 
 const std::string kDeleteBandsSql = "DELETE FROM story_band_keys WHERE story_id = ?1 AND band_key IN " + kKeyList;
 
@@ -82,14 +93,35 @@ Result<std::optional<std::pair<std::int64_t, double>>> Store::Impl::near_duplica
   (*stmt)->bind(1, now - near_window);
   for (std::size_t i = 0; i < keys.size(); ++i) (*stmt)->bind(static_cast<int>(i) + 2, keys[i]);
   Found best;
+  auto consider = [&](std::int64_t story_id, const std::string& title, const std::string& body) {
+    const dedup::Similarity similar = dedup::similarity(shingles, dedup::shingles(title, body));
+    if (similar.is_near_duplicate() && (!best || similar.score() > best->second)) {
+      best = std::make_pair(story_id, similar.score());
+    }
+  };
   for (;;) {
     auto row = (*stmt)->step();
     if (!row.ok()) return row.status();
     if (!*row) break;
-    const auto theirs = dedup::shingles((*stmt)->column_text(1), (*stmt)->column_text(2));
-    const dedup::Similarity similar = dedup::similarity(shingles, theirs);
-    if (!similar.is_near_duplicate()) continue;
-    if (!best || similar.score() > best->second) best = std::make_pair((*stmt)->column_int64(0), similar.score());
+    consider((*stmt)->column_int64(0), (*stmt)->column_text(1), (*stmt)->column_text(2));
+  }
+  // The stories of the open group commit are not in the index yet: their keys wait in
+  // pending_bands (all of them first seen now, inside the window).
+  std::vector<std::int64_t> pending;
+  for (std::int64_t key : keys) {
+    const auto [first, last] = pending_by_key.equal_range(key);
+    for (auto it = first; it != last; ++it) pending.push_back(it->second);
+  }
+  std::sort(pending.begin(), pending.end());
+  pending.erase(std::unique(pending.begin(), pending.end()), pending.end());
+  for (std::int64_t story_id : pending) {
+    auto text = statement("SELECT title, COALESCE(content, summary, '') FROM stories WHERE id = ?1");
+    if (!text.ok()) return text.status();
+    (*text)->bind(1, story_id);
+    auto row = (*text)->step();
+    if (!row.ok()) return row.status();
+    if (*row) consider(story_id, (*text)->column_text(0), (*text)->column_text(1));
+    (*text)->reset();
   }
   return best;
 }
@@ -99,6 +131,13 @@ Status Store::Impl::insert_band_keys(std::int64_t story_id, const std::vector<st
   // Every text long enough to judge has exactly kBandKeys keys: one statement of bound
   // integers for all of them.
   if (keys.size() != dedup::kBandKeys) return Status::invalid_argument("band index: unexpected number of band keys");
+  if (batch_open) {
+    for (std::int64_t key : keys) {
+      pending_bands.push_back({key, story_id});
+      pending_by_key.emplace(key, story_id);
+    }
+    return Status::ok();
+  }
   auto insert = statement(kInsertBandsSql);
   if (!insert.ok()) return insert.status();
   (*insert)->bind(1, story_id);
@@ -121,7 +160,58 @@ Status Store::Impl::delete_band_keys(std::int64_t story_id, const std::vector<st
   return (*clear)->run();
 }
 
+void Store::Impl::forget_pending_bands(std::size_t from, std::int64_t only_story) {
+  auto forgotten = [only_story](const PendingBand& band) { return only_story == 0 || band.story_id == only_story; };
+  for (std::size_t i = from; i < pending_bands.size(); ++i) {
+    if (!forgotten(pending_bands[i])) continue;
+    const auto [first, last] = pending_by_key.equal_range(pending_bands[i].key);
+    for (auto it = first; it != last; ++it) {
+      if (it->second == pending_bands[i].story_id) {
+        pending_by_key.erase(it);
+        break;
+      }
+    }
+  }
+  pending_bands.erase(std::remove_if(pending_bands.begin() + static_cast<std::ptrdiff_t>(from), pending_bands.end(),
+                                     forgotten),
+                      pending_bands.end());
+}
+
+Status Store::Impl::flush_pending_bands() {
+  std::vector<PendingBand> bands = std::move(pending_bands);
+  pending_bands.clear();
+  pending_by_key.clear();
+  // In key order: each page of the index is written once per group commit, and outside
+  // the savepoint of any one fetch (pages changed inside a savepoint are copied first).
+  std::sort(bands.begin(), bands.end(), [](const PendingBand& a, const PendingBand& b) {
+    return a.key != b.key ? a.key < b.key : a.story_id < b.story_id;
+  });
+  std::size_t i = 0;
+  for (; i + kPairsPerInsert <= bands.size(); i += kPairsPerInsert) {
+    auto insert = statement(kInsertPairsSql);
+    if (!insert.ok()) return insert.status();
+    for (std::size_t j = 0; j < kPairsPerInsert; ++j) {
+      (*insert)->bind(static_cast<int>(2 * j + 1), bands[i + j].key).bind(static_cast<int>(2 * j + 2), bands[i + j].story_id);
+    }
+    if (Status s = (*insert)->run(); !s.is_ok()) return s;
+  }
+  for (; i < bands.size(); ++i) {
+    auto insert = statement("INSERT INTO story_band_keys(band_key, story_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING");
+    if (!insert.ok()) return insert.status();
+    if (Status s = (*insert)->bind(1, bands[i].key).bind(2, bands[i].story_id).run(); !s.is_ok()) return s;
+  }
+  return Status::ok();
+}
+
+void Store::Impl::drop_pending_bands() {
+  pending_bands.clear();
+  pending_by_key.clear();
+}
+
 Status Store::Impl::replace_band_keys(std::int64_t story_id, const std::vector<std::int64_t>& keys) {
+  // A story stored earlier in the open group commit still has its keys pending: they
+  // are the old ones now. The new ones go to the index at once (edits are rare).
+  forget_pending_bands(0, story_id);
   auto old = statement("SELECT band_keys FROM stories WHERE id = ?1");
   if (!old.ok()) return old.status();
   (*old)->bind(1, story_id);
@@ -131,13 +221,21 @@ Status Store::Impl::replace_band_keys(std::int64_t story_id, const std::vector<s
   (*old)->reset();
   if (old_keys == keys) return Status::ok();
   if (Status s = delete_band_keys(story_id, old_keys); !s.is_ok()) return s;
-  if (Status s = insert_band_keys(story_id, keys); !s.is_ok()) return s;
+  if (!keys.empty()) {
+    if (keys.size() != dedup::kBandKeys) return Status::invalid_argument("band index: unexpected number of band keys");
+    auto insert = statement(kInsertBandsSql);
+    if (!insert.ok()) return insert.status();
+    (*insert)->bind(1, story_id);
+    for (std::size_t i = 0; i < keys.size(); ++i) (*insert)->bind(static_cast<int>(i) + 2, keys[i]);
+    if (Status s = (*insert)->run(); !s.is_ok()) return s;
+  }
   auto mark = statement("UPDATE stories SET band_keys = ?2 WHERE id = ?1");
   if (!mark.ok()) return mark.status();
   return (*mark)->bind(1, story_id).bind(2, store_detail::band_keys_json(keys)).run();
 }
 
 Status Store::Impl::drop_band_keys_before(Timestamp cutoff) {
+  if (Status s = flush_pending_bands(); !s.is_ok()) return s;
   // The keys first, then the deletes: the SELECT is done before its table's rows change.
   std::vector<std::pair<std::int64_t, std::vector<std::int64_t>>> stories;
   {

@@ -313,6 +313,7 @@ Result<std::string> Store::durability() {
 }
 
 Status Store::begin_batch() {
+  impl_->drop_pending_bands();
   Status status = db::exec(impl_->db.get(), "BEGIN IMMEDIATE");
   impl_->batch_open = status.is_ok();
   return status.is_ok() ? status : in_context("starting a group commit", status);
@@ -322,10 +323,12 @@ Status Store::commit_batch() {
   const std::string doing = "committing a group of fetches";
   if (Status lost = impl_->batch_still_open(); !lost.is_ok()) {
     impl_->batch_open = false;
+    impl_->drop_pending_bands();
     return in_context(doing, lost);
   }
   impl_->batch_open = false;
-  Status status = db::exec(impl_->db.get(), "COMMIT");
+  Status status = impl_->flush_pending_bands();
+  if (status.is_ok()) status = db::exec(impl_->db.get(), "COMMIT");
   if (status.is_ok()) return status;
   if (!sqlite3_get_autocommit(impl_->db.get())) db::exec(impl_->db.get(), "ROLLBACK");
   return in_context(doing, status);

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -83,6 +84,22 @@ struct Store::Impl {
   Status delete_band_keys(std::int64_t story_id, const std::vector<std::int64_t>& keys);
   Status replace_band_keys(std::int64_t story_id, const std::vector<std::int64_t>& keys);
   Status drop_band_keys_before(Timestamp cutoff);
+
+  // Inside a group commit a new story's keys wait here (near_duplicate_of looks here
+  // too) and go to the index, in key order, when the batch commits (flush_pending_bands,
+  // before COMMIT). A fetch whose savepoint rolls back forgets the keys it added
+  // (forget_pending_bands from the size at its start); a batch that ends otherwise drops
+  // them all.
+  struct PendingBand {
+    std::int64_t key = 0;
+    std::int64_t story_id = 0;
+  };
+  std::vector<PendingBand> pending_bands;
+  std::unordered_multimap<std::int64_t, std::int64_t> pending_by_key;  // key -> story id
+  // `only_story` 0: every pending key from index `from` on; else only that story's.
+  void forget_pending_bands(std::size_t from, std::int64_t only_story = 0);
+  Status flush_pending_bands();
+  void drop_pending_bands();
   Status vacuum();
   Result<std::int64_t> record_fetched_source(const FetchedFeed& fetched, Timestamp now);
   Result<std::optional<store_detail::StoredEntry>> stored_entry(std::int64_t source_id, const std::string& identity);

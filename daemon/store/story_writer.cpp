@@ -286,6 +286,15 @@ Result<ApplyStats> Store::apply_fetch(const FetchedFeed& fetched, Timestamp now)
   // and the validators together, so a stored ETag never hides entries never stored.
   auto txn = impl_->begin(db::Transaction::Mode::kWrite);
   if (!txn.ok()) return in_context(doing, txn.status());
+  // On any error the savepoint rolls back this fetch's stories: their pending band keys go too.
+  struct ForgetOnError {
+    Store::Impl& impl;
+    std::size_t from;
+    bool done = false;
+    ~ForgetOnError() {
+      if (!done) impl.forget_pending_bands(from);
+    }
+  } pending_guard{*impl_, impl_->pending_bands.size()};
   auto source_id = impl_->record_fetched_source(fetched, now);
   if (!source_id.ok()) return in_context(doing, source_id.status());
 
@@ -309,6 +318,7 @@ Result<ApplyStats> Store::apply_fetch(const FetchedFeed& fetched, Timestamp now)
   }
   Status status = txn->commit();
   if (!status.is_ok()) return in_context(doing, status);
+  pending_guard.done = true;
   return stats;
 }
 
