@@ -32,12 +32,15 @@ const std::string kKeyList = [] {
   return list + ")";
 }();
 
-// The stories (first seen since ?1) sharing a band key with ?2 ... ?17. The ids first,
-// then the texts: DISTINCT over the texts themselves would sort whole stories.
-const std::string kNearCandidatesSql =
-    "SELECT s.id, s.title, COALESCE(s.content, s.summary, '') FROM stories s"
-    " WHERE s.id IN (SELECT story_id FROM story_band_keys WHERE band_key IN " + kKeyList +
-    ") AND s.first_seen >= ?1";
+// The stories sharing a band key with ?1 ... ?16: the ids alone (the index covers them);
+// the texts of the few found are read one by one, inside the window (?2).
+const std::string kNearCandidatesSql = [] {
+  std::string sql = "SELECT story_id FROM story_band_keys WHERE band_key IN (";
+  for (std::size_t i = 0; i < dedup::kBandKeys; ++i) sql += (i ? ", ?" : "?") + std::to_string(i + 1);
+  return sql + ")";
+}();
+constexpr const char* kCandidateTextSql =
+    "SELECT title, COALESCE(content, summary, '') FROM stories WHERE id = ?1 AND first_seen >= ?2";
 
 // Pending keys written in sorted runs: kPairsPerInsert (key, story) pairs per statement.
 constexpr std::size_t kPairsPerInsert = 64;
@@ -88,40 +91,40 @@ Result<std::optional<std::pair<std::int64_t, double>>> Store::Impl::near_duplica
   if (keys.empty()) return Found();
   // The band index gives the few stories sharing a band; only they are compared exactly.
   if (keys.size() != dedup::kBandKeys) return Status::invalid_argument("near-duplicate lookup: unexpected number of band keys");
-  auto stmt = statement(kNearCandidatesSql);
-  if (!stmt.ok()) return stmt.status();
-  (*stmt)->bind(1, now - near_window);
-  for (std::size_t i = 0; i < keys.size(); ++i) (*stmt)->bind(static_cast<int>(i) + 2, keys[i]);
+  std::vector<std::int64_t> candidates;
+  {
+    auto stmt = statement(kNearCandidatesSql);
+    if (!stmt.ok()) return stmt.status();
+    for (std::size_t i = 0; i < keys.size(); ++i) (*stmt)->bind(static_cast<int>(i) + 1, keys[i]);
+    for (;;) {
+      auto row = (*stmt)->step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      candidates.push_back((*stmt)->column_int64(0));
+    }
+  }
+  // The stories of the open group commit are not in the index yet: their keys wait in
+  // pending_by_key.
+  for (std::int64_t key : keys) {
+    const auto [first, last] = pending_by_key.equal_range(key);
+    for (auto it = first; it != last; ++it) candidates.push_back(it->second);
+  }
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
   Found best;
-  auto consider = [&](std::int64_t story_id, const std::string& title, const std::string& body) {
-    const dedup::Similarity similar = dedup::similarity(shingles, dedup::shingles(title, body));
+  for (std::int64_t story_id : candidates) {
+    auto text = statement(kCandidateTextSql);
+    if (!text.ok()) return text.status();
+    (*text)->bind(1, story_id).bind(2, now - near_window);
+    auto row = (*text)->step();
+    if (!row.ok()) return row.status();
+    if (!*row) continue;
+    const dedup::Similarity similar =
+        dedup::similarity(shingles, dedup::shingles((*text)->column_text(0), (*text)->column_text(1)));
+    (*text)->reset();
     if (similar.is_near_duplicate() && (!best || similar.score() > best->second)) {
       best = std::make_pair(story_id, similar.score());
     }
-  };
-  for (;;) {
-    auto row = (*stmt)->step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    consider((*stmt)->column_int64(0), (*stmt)->column_text(1), (*stmt)->column_text(2));
-  }
-  // The stories of the open group commit are not in the index yet: their keys wait in
-  // pending_bands (all of them first seen now, inside the window).
-  std::vector<std::int64_t> pending;
-  for (std::int64_t key : keys) {
-    const auto [first, last] = pending_by_key.equal_range(key);
-    for (auto it = first; it != last; ++it) pending.push_back(it->second);
-  }
-  std::sort(pending.begin(), pending.end());
-  pending.erase(std::unique(pending.begin(), pending.end()), pending.end());
-  for (std::int64_t story_id : pending) {
-    auto text = statement("SELECT title, COALESCE(content, summary, '') FROM stories WHERE id = ?1");
-    if (!text.ok()) return text.status();
-    (*text)->bind(1, story_id);
-    auto row = (*text)->step();
-    if (!row.ok()) return row.status();
-    if (*row) consider(story_id, (*text)->column_text(0), (*text)->column_text(1));
-    (*text)->reset();
   }
   return best;
 }
