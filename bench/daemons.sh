@@ -122,7 +122,7 @@ stories=$(sql 'SELECT COUNT(*) FROM stories')
 echo
 echo "rows per story ($stories stories, $n sources):"
 total=0
-for table in sources stories entries story_bands pruned_entries pruned_hashes daemons hosts; do
+for table in sources stories entries story_band_keys pruned_entries pruned_hashes daemons hosts; do
   rows=$(sql "SELECT COUNT(*) FROM $table")
   total=$((total + rows))
   printf '  %-15s %9s rows %8s per story\n' "$table" "$rows" "$(python3 -c "print(f'{$rows/max($stories,1):.2f}')")"

@@ -252,7 +252,7 @@ TEST_CASE("A store exported and imported into a fresh database holds the same ro
   CHECK(imported->count("sources") == 3);
   CHECK(imported->count("stories") == 7);  // 9 stored, 2 pruned
   CHECK(imported->count("pruned_hashes") >= 2);
-  CHECK(imported->count("story_bands") > 0);
+  CHECK(imported->count("story_band_keys") > 0);
 
   const auto rows = rows_of(dir / "a.db");
   CHECK(rows.size() > 20);

@@ -96,6 +96,14 @@ HttpServerOptions http_options(const DaemonSettings& daemon) {
   return options;
 }
 
+// One near-duplicate print per entry, in order (FetchedFeed::near_prints).
+std::vector<dedup::NearPrint> near_prints_of(const std::vector<Entry>& entries) {
+  std::vector<dedup::NearPrint> prints;
+  prints.reserve(entries.size());
+  for (const Entry& entry : entries) prints.push_back(dedup::near_print(entry));
+  return prints;
+}
+
 }  // namespace
 
 struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
@@ -732,10 +740,8 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
       auto& entries = fetched->feed.entries;
       std::erase_if(entries, [&filter](const Entry& e) { return !filter->keeps(e); });
     }
-    if (print_ahead) {
-      fetched->near_prints.reserve(fetched->feed.entries.size());
-      for (const Entry& entry : fetched->feed.entries) fetched->near_prints.push_back(dedup::near_print(entry));
-    }
+    // Assigned, not appended: the store uses them only when there is one per entry.
+    if (print_ahead) fetched->near_prints = near_prints_of(fetched->feed.entries);
     asio::post(self->store_thread, [weak, fetched, now, report, hints, body_hash] {
       auto self = weak.lock();
       if (!self) return;

@@ -16,7 +16,7 @@ namespace {
 // Timestamps are INTEGER unix seconds. JSON columns hold arrays written by nlohmann-json.
 // Entries deliberately have no ON DELETE CASCADE from stories: an entry row is what makes
 // a source's item known, so that pruning a story must not make it come back as new.
-constexpr std::array<const char*, 5> kSqliteMigrations = {
+constexpr std::array<const char*, 6> kSqliteMigrations = {
     // 1: sources, stories, and the entries that tie each source's items to a story.
     R"sql(
 CREATE TABLE sources (
@@ -122,12 +122,30 @@ CREATE TABLE hosts (
   held_until_ms INTEGER NOT NULL DEFAULT 0
 );
 )sql",
+    // 6 (band index in one b-tree): story_bands was a rowid table with two indexes, three
+    // b-trees written for each of a new story's 16 band keys. story_band_keys is one
+    // (its primary key); the keys of each story are also kept in its row, as a JSON
+    // array, to remove its index rows by their keys (there is no index by story). No
+    // foreign key: deleting a story would then scan the whole index for its rows.
+    R"sql(
+CREATE TABLE story_band_keys (
+  band_key INTEGER NOT NULL,
+  story_id INTEGER NOT NULL,
+  PRIMARY KEY (band_key, story_id)
+) WITHOUT ROWID;
+INSERT INTO story_band_keys(band_key, story_id) SELECT band_key, story_id FROM story_bands WHERE true
+  ON CONFLICT DO NOTHING;
+ALTER TABLE stories ADD COLUMN band_keys TEXT;
+UPDATE stories SET band_keys = (SELECT '[' || group_concat(b.band_key, ',') || ']' FROM story_bands b
+                                WHERE b.story_id = stories.id);
+DROP TABLE story_bands;
+)sql",
 };
 
 
 // PostgreSQL's: BIGINT for timestamps, ids and band keys; identity columns where SQLite
 // has INTEGER PRIMARY KEY; no WITHOUT ROWID. Same numbers, same meaning as above.
-constexpr std::array<const char*, 5> kPostgresMigrations = {
+constexpr std::array<const char*, 6> kPostgresMigrations = {
     // 1: sources, stories, and the entries that tie each source's items to a story.
     R"sql(
 CREATE TABLE sources (
@@ -224,6 +242,19 @@ CREATE TABLE hosts (
   next_start_ms BIGINT NOT NULL DEFAULT 0,
   held_until_ms BIGINT NOT NULL DEFAULT 0
 );
+)sql",
+    // 6: the band index in one b-tree (see SQLite's 6).
+    R"sql(
+CREATE TABLE story_band_keys (
+  band_key BIGINT NOT NULL,
+  story_id BIGINT NOT NULL,
+  PRIMARY KEY (band_key, story_id)
+);
+INSERT INTO story_band_keys(band_key, story_id) SELECT band_key, story_id FROM story_bands ON CONFLICT DO NOTHING;
+ALTER TABLE stories ADD COLUMN band_keys TEXT;
+UPDATE stories SET band_keys = (SELECT '[' || string_agg(CAST(b.band_key AS TEXT), ',') || ']' FROM story_bands b
+                                WHERE b.story_id = stories.id);
+DROP TABLE story_bands;
 )sql",
 };
 static_assert(kPostgresMigrations.size() == kSqliteMigrations.size(),

@@ -178,9 +178,9 @@ Result<PruneStats> Store::prune(Timestamp cutoff) {
       if (Status s = (*stmt)->bind(1, cutoff).run(); !s.is_ok()) return in_context(doing, s);
       stats.tombstones_added += static_cast<int>((*stmt)->changes());
     }
+    if (Status s = impl_->drop_band_keys_before(cutoff); !s.is_ok()) return in_context(doing, s);
     for (const char* sql : {
              "DELETE FROM entries WHERE story_id IN (SELECT id FROM stories WHERE first_seen < ?1)",
-             "DELETE FROM story_bands WHERE story_id IN (SELECT id FROM stories WHERE first_seen < ?1)",
              "DELETE FROM stories WHERE first_seen < ?1",
          }) {
       auto stmt = impl_->statement(sql);
@@ -200,6 +200,7 @@ int Store::schema_version_found() const { return impl_->schema_version_found; }
 Result<std::string> Store::durability() { return impl_->db->durability(); }
 
 Status Store::begin_batch() {
+  impl_->drop_pending_bands();
   Status status = impl_->db->exec(impl_->db->begin_sql(db::TransactionMode::kWrite));
   impl_->batch_open = status.is_ok();
   return status.is_ok() ? status : in_context("starting a group commit", status);
@@ -209,10 +210,12 @@ Status Store::commit_batch() {
   const std::string doing = "committing a group of fetches";
   if (Status lost = impl_->batch_still_open(); !lost.is_ok()) {
     impl_->batch_open = false;
+    impl_->drop_pending_bands();
     return in_context(doing, lost);
   }
   impl_->batch_open = false;
-  Status status = impl_->db->exec("COMMIT");
+  Status status = impl_->flush_pending_bands();
+  if (status.is_ok()) status = impl_->db->exec("COMMIT");
   if (status.is_ok()) return status;
   if (impl_->db->in_transaction()) impl_->db->exec("ROLLBACK");
   return in_context(doing, status);

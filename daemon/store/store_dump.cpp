@@ -63,23 +63,29 @@ const std::vector<Table>& dump_tables() {
         {"etag", kText}, {"last_modified", kText}, {"last_fetch", kInt}, {"last_success", kInt},
         {"http_status", kInt}, {"consecutive_failures", kInt}, {"last_error", kText},
         {"current_url", kText}, {"redirect_candidate", kText}, {"gone", kInt}, {"body_hash", kText},
-        {"next_fetch", kInt}}},
+        {"next_fetch", kInt}, {"lease_holder", kText}, {"lease_expires", kInt}}},
       {"stories", "id",
        {{"id", kInt}, {"uid", kText}, {"content_hash", kText}, {"title", kText}, {"link", kText},
         {"summary", kText}, {"content", kText}, {"authors", kText}, {"categories", kText},
         {"enclosures", kText}, {"published", kInt}, {"updated", kInt}, {"first_seen", kInt},
-        {"sort_time", kInt}, {"origin_source_id", kInt}}},
+        {"sort_time", kInt}, {"origin_source_id", kInt}, {"band_keys", kText}}},
       {"entries", "source_id, identity",
        {{"source_id", kInt}, {"identity", kText}, {"story_id", kInt}, {"content_hash", kText},
         {"entry_link", kText}, {"first_seen", kInt}, {"merge_reason", kText}, {"raw_hash", kText}}},
-      {"story_bands", "story_id, band_key", {{"band_key", kInt}, {"story_id", kInt}}},
+      {"story_band_keys", "story_id, band_key", {{"band_key", kInt}, {"story_id", kInt}}},
       {"pruned_entries", "source_id, identity", {{"source_id", kInt}, {"identity", kText}}},
       {"pruned_hashes", "content_hash", {{"content_hash", kText}}},
+      // What several daemons share (migration 5): which daemon runs counted how many story
+      // changes, and each host's spacing and Retry-After hold, so politeness survives a move.
+      {"daemons", "id", {{"id", kText}, {"started", kInt}, {"changes", kInt}}},
+      {"hosts", "host", {{"host", kText}, {"next_start_ms", kInt}, {"held_until_ms", kInt}}},
   };
   return tables;
 }
 
 const Table* find_table(std::string_view name, std::size_t& index) {
+  // Dumps written before schema 6 name the band index by its old table.
+  if (name == "story_bands") name = "story_band_keys";
   const auto& tables = dump_tables();
   for (index = 0; index < tables.size(); ++index) {
     if (name == tables[index].name) return &tables[index];
@@ -192,7 +198,8 @@ Result<DumpStats> read_counts(const json& counts, std::size_t line) {
     }
   }
   for (const Table& table : dump_tables()) {
-    const auto found = counts.find(table.name);
+    auto found = counts.find(table.name);
+    if (found == counts.end() && std::string_view(table.name) == "story_band_keys") found = counts.find("story_bands");
     stats.rows.emplace_back(table.name, found == counts.end() ? 0 : found->get<std::int64_t>());
   }
   return stats;
@@ -462,6 +469,17 @@ Result<DumpStats> Store::import_dump(std::istream& in) {
   auto loaded = DumpLoader([this](std::string_view sql) { return impl_->statement(sql); }, impl_->schema_version, in)
                     .load();
   if (!loaded.ok()) return loaded.status();
+  // A dump from before schema 6 has no band keys in its story rows: they are gathered from
+  // the index, as the migration does, so that pruning those stories removes their keys.
+  {
+    auto fill = impl_->statement(
+        std::string("UPDATE stories SET band_keys = (SELECT '[' || ") +
+        (impl_->dialect() == Dialect::kPostgres ? "string_agg(CAST(b.band_key AS TEXT), ',')"
+                                                : "group_concat(b.band_key, ',')") +
+        " || ']' FROM story_band_keys b WHERE b.story_id = stories.id) WHERE band_keys IS NULL");
+    if (!fill.ok()) return in_context(doing, fill.status());
+    if (Status s = (*fill)->run(); !s.is_ok()) return in_context(doing, s);
+  }
   // Rows came with their ids: PostgreSQL's identity sequences must move past them, or the
   // next story stored would collide (SQLite takes MAX(id) + 1 by itself).
   if (impl_->dialect() == Dialect::kPostgres) {

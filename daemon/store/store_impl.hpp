@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -37,6 +38,9 @@ inline Status in_context(const std::string& doing, const Status& status) {
 inline std::int64_t sql_limit(std::size_t limit) {
   return static_cast<std::int64_t>(std::min<std::size_t>(limit, std::numeric_limits<std::int64_t>::max()));
 }
+
+// A story row's band keys (stories.band_keys): a JSON array, NULL for none.
+std::optional<std::string> band_keys_json(const std::vector<std::int64_t>& keys);
 
 // What the store holds for one (source, identity).
 struct StoredEntry {
@@ -82,14 +86,38 @@ struct Store::Impl {
   Result<std::optional<std::pair<std::int64_t, double>>> near_duplicate_of(const std::vector<std::int64_t>& keys,
                                                                             const std::vector<std::uint64_t>& shingles,
                                                                             Timestamp now);
-  Status store_band_keys(std::int64_t story_id, const std::vector<std::int64_t>& keys, bool replace);
+  // The band index (band_index.cpp). A new story's keys are written with its row
+  // (insert_story) and inserted here; replace_band_keys swaps a story's keys, row and
+  // index; drop_band_keys_before removes the keys of the stories first seen before
+  // `cutoff` from the index (before prune deletes them).
+  Status insert_band_keys(std::int64_t story_id, const std::vector<std::int64_t>& keys);
+  Status delete_band_keys(std::int64_t story_id, const std::vector<std::int64_t>& keys);
+  Status replace_band_keys(std::int64_t story_id, const std::vector<std::int64_t>& keys);
+  Status drop_band_keys_before(Timestamp cutoff);
+
+  // Inside a group commit a new story's keys wait here (near_duplicate_of looks here
+  // too) and go to the index, in key order, when the batch commits (flush_pending_bands,
+  // before COMMIT). A fetch whose savepoint rolls back forgets the keys it added
+  // (forget_pending_bands from the size at its start); a batch that ends otherwise drops
+  // them all.
+  struct PendingBand {
+    std::int64_t key = 0;
+    std::int64_t story_id = 0;
+  };
+  std::vector<PendingBand> pending_bands;
+  std::unordered_multimap<std::int64_t, std::int64_t> pending_by_key;  // key -> story id
+  // `only_story` 0: every pending key from index `from` on; else only that story's.
+  void forget_pending_bands(std::size_t from, std::int64_t only_story = 0);
+  Status flush_pending_bands();
+  void drop_pending_bands();
   Result<std::int64_t> record_fetched_source(const FetchedFeed& fetched, Timestamp now);
   Result<std::optional<store_detail::StoredEntry>> stored_entry(std::int64_t source_id, const std::string& identity);
   Result<std::optional<std::int64_t>> story_with_hash(const std::string& content_hash);
   // The new story's id; none when a story with its content hash (or uid) is there already,
   // stored by another connection since story_with_hash() looked.
   Result<std::optional<std::int64_t>> insert_story(std::int64_t source_id, const std::string& source_url,
-                                    const std::string& identity, const Entry& entry, Timestamp now);
+                                                   const std::string& identity, const Entry& entry,
+                                                   const std::vector<std::int64_t>& band_keys, Timestamp now);
   Status update_story(std::int64_t story_id, const Entry& entry, Timestamp now);
   Status insert_entry(std::int64_t source_id, const std::string& identity, std::int64_t story_id,
                       const Entry& entry, Timestamp now, const std::optional<std::string>& merge_reason = {});

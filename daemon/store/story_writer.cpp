@@ -89,11 +89,12 @@ Result<std::optional<std::int64_t>> Store::Impl::story_with_hash(const std::stri
 }
 
 Result<std::optional<std::int64_t>> Store::Impl::insert_story(std::int64_t source_id, const std::string& source_url,
-                                               const std::string& identity, const Entry& entry, Timestamp now) {
+                                                              const std::string& identity, const Entry& entry,
+                                                              const std::vector<std::int64_t>& band_keys, Timestamp now) {
   auto stmt = statement(
       "INSERT INTO stories(uid, content_hash, title, link, summary, content, authors, categories, enclosures,"
-      "                    published, updated, first_seen, sort_time, origin_source_id)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13)"
+      "                    published, updated, first_seen, sort_time, origin_source_id, band_keys)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13, ?14)"
       " ON CONFLICT DO NOTHING RETURNING id");
   if (!stmt.ok()) return stmt.status();
   (*stmt)->bind(1, story_uid(source_url, identity))
@@ -108,7 +109,8 @@ Result<std::optional<std::int64_t>> Store::Impl::insert_story(std::int64_t sourc
       .bind(10, entry.published)
       .bind(11, now)
       .bind(12, trusted_published(entry, now).value_or(now))
-      .bind(13, source_id);
+      .bind(13, source_id)
+      .bind(14, store_detail::band_keys_json(band_keys));
   auto row = (*stmt)->step();
   if (!row.ok()) return row.status();
   if (!*row) return std::optional<std::int64_t>();
@@ -239,7 +241,7 @@ Status Store::Impl::apply_entry(std::int64_t source_id, const std::string& sourc
                               near_duplicate_reason((*similar)->second));
         }
       }
-      auto story_id = insert_story(source_id, source_url, identity, entry, now);
+      auto story_id = insert_story(source_id, source_url, identity, entry, keys, now);
       if (!story_id.ok()) return story_id.status();
       if (!*story_id) {
         // Another daemon on the same PostgreSQL database stored this content (or this
@@ -255,9 +257,7 @@ Status Store::Impl::apply_entry(std::int64_t source_id, const std::string& sourc
         return insert_entry(source_id, identity, **stored_now, entry, now, std::string(kSameHashReason));
       }
       ++stats.new_stories;
-      if (!keys.empty()) {
-        if (Status s = store_band_keys(**story_id, keys, /*replace=*/false); !s.is_ok()) return s;
-      }
+      if (Status s = insert_band_keys(**story_id, keys); !s.is_ok()) return s;
       return insert_entry(source_id, identity, **story_id, entry, now);
     }
     case dedup::Decision::kNewCopy:
@@ -290,7 +290,7 @@ Status Store::Impl::apply_entry(std::int64_t source_id, const std::string& sourc
   ++stats.changed;
   if (near_duplicates) {
     const auto keys = print ? print->band_keys : dedup::near_print(entry).band_keys;
-    if (Status s = store_band_keys((*stored)->story_id, keys, /*replace=*/true); !s.is_ok()) return s;
+    if (Status s = replace_band_keys((*stored)->story_id, keys); !s.is_ok()) return s;
   }
   return repoint_entry(source_id, identity, (*stored)->story_id, entry);
 }
@@ -302,6 +302,15 @@ Result<ApplyStats> Store::apply_fetch(const FetchedFeed& fetched, Timestamp now)
   // and the validators together, so a stored ETag never hides entries never stored.
   auto txn = impl_->begin(db::Transaction::Mode::kWrite);
   if (!txn.ok()) return in_context(doing, txn.status());
+  // On any error the savepoint rolls back this fetch's stories: their pending band keys go too.
+  struct ForgetOnError {
+    Store::Impl& impl;
+    std::size_t from;
+    bool done = false;
+    ~ForgetOnError() {
+      if (!done) impl.forget_pending_bands(from);
+    }
+  } pending_guard{*impl_, impl_->pending_bands.size()};
   auto source_id = impl_->record_fetched_source(fetched, now);
   if (!source_id.ok()) return in_context(doing, source_id.status());
 
@@ -328,6 +337,7 @@ Result<ApplyStats> Store::apply_fetch(const FetchedFeed& fetched, Timestamp now)
   }
   Status status = txn->commit();
   if (!status.is_ok()) return in_context(doing, status);
+  pending_guard.done = true;
   return stats;
 }
 
