@@ -4,7 +4,10 @@
 //   store thread  the single writer: apply_fetch, health records, render, output files
 // Values travel between them by `post`; nothing is shared under a lock.
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <atomic>
 #include <deque>
@@ -82,6 +85,22 @@ std::string make_daemon_id() {
   char id[300];
   std::snprintf(id, sizeof id, "%s:%d:%08x", host, static_cast<int>(getpid()), random());
   return id;
+}
+
+// A daemon id of this machine whose process is gone (kill(pid, 0) finds no process).
+// Ids of other machines are never judged: only their leases' timeout ends them.
+bool is_dead_local_daemon(const std::string& holder, const std::string& own_id) {
+  const auto own_host_end = own_id.find(':');
+  const auto host_end = holder.find(':');
+  if (host_end == std::string::npos || holder.compare(0, host_end, own_id, 0, own_host_end) != 0 ||
+      host_end != own_host_end) {
+    return false;
+  }
+  const auto pid_end = holder.find(':', host_end + 1);
+  if (pid_end == std::string::npos) return false;
+  const long pid = std::strtol(holder.c_str() + host_end + 1, nullptr, 10);
+  if (pid <= 0 || pid == static_cast<long>(getpid())) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
 }
 
 // The unit of politeness shared through the database: the host the request goes to.
@@ -239,8 +258,15 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
   static constexpr std::chrono::seconds kChangePoll{1};
   asio::steady_timer change_timer{io};
   std::optional<std::int64_t> others_changes;  // io thread
+  // Releases wait here (io thread) while one flush is queued behind the io thread's
+  // handlers: a burst
+  // of outcomes (a group commit reports many at once) costs one write, not one each.
+  std::vector<Store::Release> pending_releases;
+  bool releases_posted = false;
   std::minstd_rand wake_jitter{std::random_device{}()};  // io thread
   void arm_change_timer();
+  // A daemon restarted after a crash would otherwise wait out its former run's leases.
+  void release_leases_of_the_dead();
 };
 
 Aggregator::Aggregator(asio::io_context& io, Config config, Clock clock)
@@ -383,6 +409,7 @@ void Aggregator::start_polling() {
         if (!self->is_gone(url)) list.push_back(source);
       }
       self->schedule.set_sources(list, self->clock(), last_fetch, std::nullopt, next_fetch);
+      self->release_leases_of_the_dead();
       self->arm_poll_timer();
       self->arm_change_timer();
     });
@@ -1115,15 +1142,18 @@ void Aggregator::Impl::claim_and_fetch(std::vector<std::string> urls) {
 void Aggregator::Impl::on_claims(const std::vector<std::string>& urls,
                                  const Result<std::vector<SourceClaim>>& claims) {
   if (stopping) return;  // stop() gives back every lease
-  if (!claims.ok()) {
-    // Locked past the busy timeout, say: nobody knows who fetches them, so nobody does now.
-    spdlog::warn("{}; asking again in 5 s", claims.status().to_string());
-    for (const std::string& url : urls) schedule.refused(url, clock() + std::chrono::seconds(5));
-    arm_poll_timer();
-    return;
+  std::vector<SourceClaim> answers;
+  if (claims.ok()) {
+    answers = *claims;
+  } else {
+    // A database that takes no writes (locked past the busy timeout, read-only, full):
+    // fetch them anyway, as a daemon alone would. Another daemon may fetch one of them
+    // too; the store still keeps each story once, and the failing writes show on /healthz.
+    spdlog::warn("{}; fetching them unclaimed", claims.status().to_string());
+    for (const std::string& url : urls) answers.push_back({.url = url, .claimed = true});
   }
   bool started = false;
-  for (const SourceClaim& claim : *claims) {
+  for (const SourceClaim& claim : answers) {
     auto source = sources.find(claim.url);
     if (source == sources.end()) {  // a reload removed it meanwhile
       if (claim.claimed) release_lease(claim.url, std::nullopt, std::nullopt);
@@ -1137,7 +1167,7 @@ void Aggregator::Impl::on_claims(const std::vector<std::string>& urls,
       continue;
     }
     // What the store holds is what the last fetch of any daemon committed.
-    validators[claim.url] = {claim.etag, claim.last_modified};
+    if (claims.ok()) validators[claim.url] = {claim.etag, claim.last_modified};
     if (claim.body_hash) http_states[claim.url].body_hash = claim.body_hash;
     fetch_source(source->second);
     started = true;
@@ -1156,15 +1186,27 @@ void Aggregator::Impl::release_lease(const std::string& url, std::optional<Times
     host = host_key(moved ? *state->second.current_url : url);
   }
   const MillisTimestamp until = MillisTimestamp(clock()) + (retry_after ? *retry_after : std::chrono::seconds(0));
-  asio::post(lease_thread, [weak = weak_from_this(), url, next_fetch, host, until, id = daemon_id] {
-    auto self = weak.lock();
-    if (!self || !self->open_lease_store()) return;
-    if (!host.empty()) {
+  if (!host.empty()) {
+    asio::post(lease_thread, [weak = weak_from_this(), host, until] {
+      auto self = weak.lock();
+      if (!self || !self->open_lease_store()) return;
       if (Status s = self->lease_store->hold_host(host, until); !s.is_ok()) spdlog::warn("{}", s.to_string());
-    }
-    if (Status s = self->lease_store->release_source(url, id, next_fetch); !s.is_ok()) {
-      spdlog::warn("{}", s.to_string());
-    }
+    });
+  }
+  pending_releases.push_back({url, next_fetch});
+  if (releases_posted) return;
+  releases_posted = true;
+  // Behind the io thread's queue: the other outcomes of the same group commit, posted
+  // together, join this list first.
+  asio::post(io, [weak = weak_from_this()] {
+    auto self = weak.lock();
+    if (!self) return;
+    self->releases_posted = false;
+    asio::post(self->lease_thread, [weak, id = self->daemon_id, releases = std::exchange(self->pending_releases, {})] {
+      auto self = weak.lock();
+      if (!self || !self->open_lease_store()) return;
+      if (Status s = self->lease_store->release_sources(releases, id); !s.is_ok()) spdlog::warn("{}", s.to_string());
+    });
   });
 }
 
@@ -1191,6 +1233,30 @@ void Aggregator::Impl::arm_change_timer() {
         self->arm_change_timer();
       });
     });
+  });
+}
+
+}  // namespace feedd
+
+namespace feedd {
+
+void Aggregator::Impl::release_leases_of_the_dead() {
+  asio::post(lease_thread, [weak = weak_from_this(), id = daemon_id, now = clock()] {
+    auto self = weak.lock();
+    if (!self || !self->open_lease_store()) return;
+    auto leases = self->lease_store->live_leases(now);
+    if (!leases.ok()) return spdlog::warn("{}", leases.status().to_string());
+    std::map<std::string, int> dead;
+    for (const SourceLease& lease : *leases) {
+      if (is_dead_local_daemon(lease.holder, id)) ++dead[lease.holder];
+    }
+    for (const auto& [holder, count] : dead) {
+      if (Status s = self->lease_store->release_all(holder); !s.is_ok()) {
+        spdlog::warn("{}", s.to_string());
+      } else {
+        spdlog::info("gave back {} leases of daemon {}, which runs no more", count, holder);
+      }
+    }
   });
 }
 

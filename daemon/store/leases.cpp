@@ -143,6 +143,17 @@ Status Store::release_source(const std::string& url, const std::string& daemon, 
   return status.is_ok() ? status : in_context(doing, status);
 }
 
+Status Store::release_sources(const std::vector<Release>& releases, const std::string& daemon) {
+  const std::string doing = "releasing " + std::to_string(releases.size()) + " leases";
+  auto txn = impl_->begin(db::Transaction::Mode::kWrite);
+  if (!txn.ok()) return in_context(doing, txn.status());
+  for (const Release& release : releases) {
+    if (Status s = release_source(release.url, daemon, release.next_fetch); !s.is_ok()) return s;
+  }
+  Status status = txn->commit();
+  return status.is_ok() ? status : in_context(doing, status);
+}
+
 Status Store::release_all(const std::string& daemon) {
   const std::string doing = "releasing the leases of " + daemon;
   auto stmt = impl_->statement("UPDATE sources SET lease_holder = NULL, lease_expires = NULL WHERE lease_holder = ?1");

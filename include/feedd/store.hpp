@@ -288,6 +288,12 @@ class Store {
   // source is due next (kept as it was when nullopt). A lease since taken over by another
   // daemon (this one's had expired) is left alone.
   Status release_source(const std::string& url, const std::string& daemon, std::optional<Timestamp> next_fetch);
+  // release_source for many, in one transaction.
+  struct Release {
+    std::string url;
+    std::optional<Timestamp> next_fetch;
+  };
+  Status release_sources(const std::vector<Release>& releases, const std::string& daemon);
   // Ends every lease the daemon holds (a clean stop).
   Status release_all(const std::string& daemon);
   // The leases that have not expired at `now`, by source URL.
