@@ -224,6 +224,24 @@ TEST_CASE("A fetch that fails half-way on PostgreSQL stores nothing, and a batch
   CHECK((*world)->consecutive_failures == 1);
 }
 
+TEST_CASE("An ETag that is not UTF-8 does not stop a source's fetches from being stored on PostgreSQL", "[postgres]") {
+  test::TestDatabase db;
+  auto store = open_store(db.uri());
+  FetchedFeed latin1 = fetched(kWire, {make_entry("w1", "Markets calm", "Trading was light.")});
+  latin1.etag = std::string("\"caf\xe9\"");  // a server's Latin-1 byte, as it sent it
+  latin1.last_modified = std::string("Tue, 01 Dec 2026 10:00:00 GMT\0junk", 34);
+  const auto stored = store->apply_fetch(latin1, kT0);
+  INFO(stored.status().to_string());
+  REQUIRE(stored.ok());
+  CHECK(stored->new_stories == 1);
+  const auto state = store->source_state(kWire);
+  REQUIRE(state.ok());
+  REQUIRE(state->has_value());
+  // Text PostgreSQL can hold: the bad byte and the NUL each became U+FFFD.
+  CHECK((*state)->etag == std::string("\"caf\xEF\xBF\xBD\""));
+  CHECK((*state)->last_modified == std::string("Tue, 01 Dec 2026 10:00:00 GMT\xEF\xBF\xBDjunk"));
+}
+
 TEST_CASE("The start-up durability line names PostgreSQL and its synchronous_commit", "[postgres]") {
   test::TestDatabase db;
   auto store = open_store(db.uri());

@@ -202,8 +202,14 @@ void three_daemons_share_the_sources(const test::TempDir& dir, const SharedDatab
     REQUIRE(it != times.end());
     const auto& at = it->second;
     // Never asked twice within one interval (whole seconds of the schedule: at most 1 s
-    // sooner than the 4 s interval).
-    for (std::size_t k = 1; k < at.size(); ++k) CHECK(at[k] - at[k - 1] >= 2500ms);
+    // sooner than the 4 s interval). Except once for a source the killed daemon held: its
+    // answer died with the daemon, unstored, so the source is asked again as soon as the
+    // lease runs out.
+    const bool orphan = (" " + orphaned + " ").find(" " + server.url(path_of(i)) + " ") != std::string::npos;
+    for (std::size_t k = 1; k < at.size(); ++k) {
+      if (orphan && at[k - 1] <= killed_at && at[k] > killed_at) continue;
+      CHECK(at[k] - at[k - 1] >= 2500ms);
+    }
     // Every source, including those the killed daemon held, fetched again since the kill.
     CHECK(at.back() > killed_at);
     taken_over += at.back() > killed_at;

@@ -130,6 +130,9 @@ void fill(Store& store) {
   moved.body_hash = "0123abcd";
   moved.next_fetch = kT0 + 4h;
   REQUIRE(store.save_source_http_state(moved).is_ok());
+  // What several daemons share: a daemon run's change count and a host's Retry-After hold.
+  REQUIRE(store.set_daemon_id("newsroom:4242:ab12", kT0).is_ok());
+  REQUIRE(store.hold_host("wire.example.net", std::chrono::time_point_cast<std::chrono::milliseconds>(kT0 + 5h)).is_ok());
 }
 
 std::unique_ptr<Store> filled_store(const std::filesystem::path& file) {

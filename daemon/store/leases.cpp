@@ -20,11 +20,14 @@ namespace {
 constexpr int kClaimChunk = 32;
 constexpr int kFirstUrlParameter = 4;
 
-std::string url_list() {
+// "?first, ?first+1, ...": kClaimChunk places. PostgreSQL refuses a statement that skips
+// a parameter number (it cannot tell the skipped one's type), so each list starts right
+// after the statement's other parameters.
+std::string url_list(int first = kFirstUrlParameter) {
   std::string list;
   for (int i = 0; i < kClaimChunk; ++i) {
     if (i > 0) list += ", ";
-    list += "?" + std::to_string(kFirstUrlParameter + i);
+    list += "?" + std::to_string(first + i);
   }
   return list;
 }
@@ -48,17 +51,18 @@ const std::string& claim_sql(Dialect dialect) {
 
 const std::string& refused_sql() {
   static const std::string kSql =
-      "SELECT url, next_fetch, lease_holder, lease_expires FROM sources WHERE url IN (" + url_list() + ")";
+      "SELECT url, next_fetch, lease_holder, lease_expires FROM sources WHERE url IN (" + url_list(1) + ")";
   return kSql;
 }
 
-void bind_chunk(db::Statement& stmt, const std::vector<std::string>& urls, std::size_t from) {
+void bind_chunk(db::Statement& stmt, const std::vector<std::string>& urls, std::size_t from,
+                int first = kFirstUrlParameter) {
   for (int i = 0; i < kClaimChunk; ++i) {
     const std::size_t at = from + static_cast<std::size_t>(i);
     if (at < urls.size()) {
-      stmt.bind(kFirstUrlParameter + i, urls[at]);
+      stmt.bind(first + i, urls[at]);
     } else {
-      stmt.bind_null(kFirstUrlParameter + i);
+      stmt.bind_null(first + i);
     }
   }
 }
@@ -101,7 +105,7 @@ Result<std::vector<SourceClaim>> Store::claim_sources(const std::vector<ClaimReq
   for (std::size_t from = 0; from < urls.size(); from += kClaimChunk) {
     auto read = impl_->statement(refused_sql());
     if (!read.ok()) return in_context(doing, read.status());
-    bind_chunk(**read, urls, from);
+    bind_chunk(**read, urls, from, /*first=*/1);
     for (;;) {
       auto row = (*read)->step();
       if (!row.ok()) return in_context(doing, row.status());

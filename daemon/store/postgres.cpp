@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "parse/text.hpp"
 #include "store/connection.hpp"
 
 namespace feedd::db {
@@ -81,7 +82,12 @@ class PostgresStatement final : public Statement {
 
   using Statement::bind;
   Statement& bind(int index, std::int64_t value) override { return set(index, std::to_string(value)); }
-  Statement& bind(int index, std::string_view value) override { return set(index, std::string(value)); }
+  // PostgreSQL's text holds UTF-8 without NUL only, and refuses the whole statement
+  // otherwise. Everything parsed is valid already; what comes straight from a server's
+  // headers (an ETag in Latin-1) is stored with U+FFFD in place of the bad bytes: that
+  // source's next request then misses the server's 304, and its unchanged body costs a
+  // hash, not a parse, instead of every store of the source failing.
+  Statement& bind(int index, std::string_view value) override { return set(index, parse::to_valid_text(value)); }
   Statement& bind_null(int index) override {
     if (!valid(index)) return *this;
     present_[index - 1] = false;
