@@ -412,7 +412,7 @@ TEST_CASE("A truncated or damaged dump is refused with its line number and nothi
     auto short_one = lines;
     short_one.erase(short_one.end() - 2);
     CHECK_THAT(refused(joined(short_one)), Catch::StartsWith("line " + std::to_string(lines.size() - 1) +
-                                                             ": pruned_hashes: the header counts"));
+                                                             ": hosts: the header counts"));
   }
   SECTION("a story left out: the first entry that refers to it is refused") {
     auto short_one = lines;
