@@ -207,10 +207,18 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
     std::function<void(const PassSummary&, std::chrono::milliseconds)> progress;
   };
   std::optional<Pass> pass;
-  // Sources of the pass not started yet: a pass keeps at most twice `concurrency` sources
-  // between fetch and store, so bodies and parsed feeds never pile up in memory faster
-  // than the store thread takes them (10,000 feeds stay within a few dozen of them).
+  // Sources of the pass not started yet. A pass keeps the fetcher's queue full (twice
+  // `concurrency` requests not yet answered) while the parse pool and the store work
+  // through the answers, up to kPassBacklogBytes of bodies between answer and commit:
+  // so the network never waits for a group commit to end, and bodies and parsed feeds
+  // never pile up in memory faster than the store thread takes them. (Counting the
+  // answered ones against the window too made a cold pass wait on its own commits:
+  // a third of the store thread's time was idle.)
+  static constexpr std::size_t kPassBacklogBytes = 8u << 20;
   std::deque<const Source*> pass_waiting;
+  int awaiting_answer = 0;           // pass fetches handed to the fetcher, not yet answered
+  std::size_t backlog_bytes = 0;     // bodies answered, not yet committed
+  std::map<std::string, std::size_t> backlog_by_url;
   void start_waiting();
   std::function<void()> on_idle;  // stop() waiting for fetches in flight
   // The io_context would return from run() while the parse pool or store thread still
@@ -288,6 +296,7 @@ Status Aggregator::open() {
   // The writer refuses a damaged file rather than writing into it (README, "What is never lost").
   StoreOptions writer;
   writer.check_integrity = true;
+  writer.background_checkpoint = true;  // commits are only appends to the log
   auto opened = Store::open(impl_->config.daemon.database, writer);
   if (!opened.ok()) return opened.status();
   impl_->store = std::move(opened).value();
@@ -592,9 +601,11 @@ void Aggregator::Impl::report_when_committed(const std::string& url, SourceOutco
 
 void Aggregator::Impl::start_waiting() {
   const int window = 2 * std::max(1, config.daemon.concurrency);
-  while (!pass_waiting.empty() && in_flight < window) {
+  while (!pass_waiting.empty() && awaiting_answer < window && backlog_bytes < kPassBacklogBytes) {
     const Source* source = pass_waiting.front();
     pass_waiting.pop_front();
+    ++awaiting_answer;
+    backlog_by_url[source->url] = 0;
     fetch_source(*source);
   }
 }
@@ -669,6 +680,12 @@ void Aggregator::Impl::fetch_source(const Source& source) {
 }
 
 void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
+  if (auto pass_fetch = backlog_by_url.find(url); pass_fetch != backlog_by_url.end()) {
+    --awaiting_answer;
+    pass_fetch->second = result.body.size();
+    backlog_bytes += result.body.size();
+    start_waiting();
+  }
   auto weak = weak_from_this();
   // Called on the store thread; the io thread hears of it once the group commit holding
   // this fetch is durable.
@@ -806,6 +823,10 @@ void Aggregator::Impl::on_fetched(const std::string& url, FetchResult result) {
 
 void Aggregator::Impl::on_outcome(const std::string& url, const SourceOutcome& outcome) {
   --in_flight;
+  if (auto pass_fetch = backlog_by_url.find(url); pass_fetch != backlog_by_url.end()) {
+    backlog_bytes -= pass_fetch->second;
+    backlog_by_url.erase(pass_fetch);
+  }
   start_waiting();
   ++completed;
   last_completion = std::chrono::steady_clock::now();
