@@ -123,8 +123,13 @@ Status SqliteConnection::configure() {
   // Statement journals and transient sort indexes stay in memory: on disk (/var/tmp) they
   // cost a million small writes on a cold pass of 500 feeds (bench/fetch.sh).
   // The page cache: StoreOptions::cache_kib says why it is larger than SQLite's default.
-  return exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;"
-              " PRAGMA cache_size = -" + std::to_string(options_.cache_kib));
+  if (Status s = exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;"
+                      " PRAGMA cache_size = -" + std::to_string(options_.cache_kib));
+      !s.is_ok()) {
+    return s;
+  }
+  if (options_.background_checkpoint) checkpointer_ = std::make_unique<WalCheckpointer>(db_.get(), file_);
+  return Status::ok();
 }
 
 Status SqliteConnection::check_integrity() {

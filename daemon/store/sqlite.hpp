@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "store/connection.hpp"
+#include "store/wal_checkpointer.hpp"
 
 namespace feedd::db {
 
@@ -68,7 +69,8 @@ class SqliteConnection final : public Connection {
   Status vacuum() override;
   Result<std::string> durability() override;
 
-  // WAL, synchronous=NORMAL, foreign keys, the page cache (see sqlite.cpp).
+  // WAL, synchronous=NORMAL, foreign keys, the page cache (see sqlite.cpp); checkpoints
+  // on their own thread when the options ask for it.
   Status configure();
   sqlite3* handle() const { return db_.get(); }
 
@@ -79,6 +81,7 @@ class SqliteConnection final : public Connection {
   std::string file_;
   DatabaseHandle db_;
   StoreOptions options_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // declared after db_: stops before it closes
 };
 
 }  // namespace feedd::db

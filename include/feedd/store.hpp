@@ -179,6 +179,10 @@ struct StoreOptions {
   // insert a random page: with SQLite's 2 MB default most pages were read back from the
   // file and dirty ones spilled to the log before the commit. It only fills as used.
   int cache_kib = 32 * 1024;
+  // SQLite: the write-ahead log is copied into the file (checkpointed) on a thread and
+  // connection of its own, not inside this connection's commits (store/wal_checkpointer.hpp).
+  // The daemon's writer does this. PostgreSQL: unused (the server checkpoints).
+  bool background_checkpoint = false;
 };
 
 // What a dump holds (Store::export_dump, Store::import_dump): rows per table, in the
