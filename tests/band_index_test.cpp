@@ -263,3 +263,45 @@ TEST_CASE("Band keys are those earlier versions stored, so stories indexed befor
   CHECK(dedup::lsh_band_keys(shingles) == expected);
   CHECK(dedup::near_print(entry("w1", title, html)).band_keys == expected);
 }
+
+TEST_CASE("A near copy finds the origin another daemon stored in the same file after this one last looked",
+          "[store][bands][shared-store]") {
+  test::TempDir dir;
+  const auto file = dir / "feedd.db";
+  auto mine = open_store(file);
+  auto theirs = open_store(file);
+  const auto [title, bridge] = article("01-harbour-bridge.txt");
+  const auto [other_title, drought] = article("02-drought-farmers.txt");
+  // This daemon has looked up (and so knows) the stories stored so far...
+  apply(*mine, fetched(kWorld, {entry("w1", other_title, drought)}), kT0);
+  // ...then the other daemon stores a story, and a copy of it reaches this one.
+  apply(*theirs, fetched(kWire, {entry("x1", title, bridge)}), kT0 + 1s);
+  const ApplyStats stats = apply(*mine, fetched(kBlog(), {entry("b1", title, bridge + "<p>Via the blog</p>")}), kT0 + 2s);
+  CHECK(stats.near_copies == 1);
+  CHECK(stats.new_stories == 0);
+  CHECK(Raw(file).number("SELECT COUNT(*) FROM stories") == 2);
+}
+
+TEST_CASE("After a rolled-back fetch, the story that takes its id is still found by its near copies",
+          "[store][bands]") {
+  test::TempDir dir;
+  const auto file = dir / "feedd.db";
+  auto store = open_store(file);
+  const auto [title, bridge] = article("01-harbour-bridge.txt");
+  const auto [other_title, drought] = article("02-drought-farmers.txt");
+  const auto [third_title, library] = article("03-library-archive.txt");
+  Raw(file).exec(
+      "CREATE TRIGGER refuse_boom BEFORE INSERT ON entries WHEN NEW.identity = 'boom'"
+      " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;");
+  apply(*store, fetched(kWorld, {entry("w1", title, bridge)}), kT0);
+  // Outside a group commit too: the drought story (id 2) is stored, then rolled back.
+  CHECK_FALSE(store->apply_fetch(fetched(kWire, {entry("x1", other_title, drought), entry("boom", "Boom", bridge)}),
+                                 kT0 + 1s)
+                  .ok());
+  apply(*store, fetched(kWire, {entry("x2", third_title, library)}), kT0 + 2s);  // takes id 2
+  CHECK(Raw(file).number("SELECT MAX(id) FROM stories") == 2);
+  CHECK(apply(*store, fetched(kBlog(), {entry("b1", third_title, library + "<p>Via the blog</p>")}), kT0 + 3s)
+            .near_copies == 1);
+  CHECK(apply(*store, fetched(kBlog(), {entry("b2", other_title, drought + "<p>Via the blog</p>")}), kT0 + 4s)
+            .near_copies == 0);
+}

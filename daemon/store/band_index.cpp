@@ -7,6 +7,7 @@
 // (stories.band_keys, a JSON array) and its rows are removed by their keys.
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,8 @@
 #include "store/store_impl.hpp"
 
 namespace feedd {
+
+using store_detail::Dialect;
 
 namespace {
 
@@ -92,7 +95,12 @@ Result<std::optional<std::pair<std::int64_t, double>>> Store::Impl::near_duplica
   // The band index gives the few stories sharing a band; only they are compared exactly.
   if (keys.size() != dedup::kBandKeys) return Status::invalid_argument("near-duplicate lookup: unexpected number of band keys");
   std::vector<std::int64_t> candidates;
-  {
+  bool maybe_stored = true;
+  if (dialect() == Dialect::kSqlite) {
+    if (Status s = catch_up_band_filter(now); !s.is_ok()) return s;
+    maybe_stored = std::any_of(keys.begin(), keys.end(), [this](std::int64_t key) { return band_filter.may_contain(key); });
+  }
+  if (maybe_stored) {
     auto stmt = statement(kNearCandidatesSql);
     if (!stmt.ok()) return stmt.status();
     for (std::size_t i = 0; i < keys.size(); ++i) (*stmt)->bind(static_cast<int>(i) + 1, keys[i]);
@@ -127,6 +135,51 @@ Result<std::optional<std::pair<std::int64_t, double>>> Store::Impl::near_duplica
     }
   }
   return best;
+}
+
+Status Store::Impl::catch_up_band_filter(Timestamp now) {
+  if (!band_filter_loaded || band_filter.full()) {
+    // Only the stories inside the near window can be candidates: the filter needs
+    // their keys alone (and, twice their number of keys, room to grow into).
+    auto count = statement("SELECT COUNT(*) FROM stories WHERE band_keys IS NOT NULL AND first_seen >= ?1");
+    if (!count.ok()) return count.status();
+    (*count)->bind(1, now - near_window);
+    auto counted = (*count)->step();
+    if (!counted.ok()) return counted.status();
+    const std::int64_t stories = *counted ? (*count)->column_int64(0) : 0;
+    (*count)->reset();
+    band_filter.reset(static_cast<std::size_t>(std::max<std::int64_t>(stories, 1024)) * dedup::kBandKeys * 2);
+    auto read = statement("SELECT band_keys FROM stories WHERE band_keys IS NOT NULL AND first_seen >= ?1");
+    if (!read.ok()) return read.status();
+    (*read)->bind(1, now - near_window);
+    for (;;) {
+      auto row = (*read)->step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      for (std::int64_t key : band_keys_from_json((*read)->column_text(0))) band_filter.add(key);
+    }
+    band_filter_through = std::numeric_limits<std::int64_t>::max();  // lowered to the last id below
+    band_filter_loaded = true;
+  }
+  // After a rollback the ids above the last one stored are given out again: stories with
+  // those ids are new to the filter, whatever it saw before.
+  auto last = statement("SELECT COALESCE(MAX(id), 0) FROM stories");
+  if (!last.ok()) return last.status();
+  auto last_row = (*last)->step();
+  if (!last_row.ok()) return last_row.status();
+  band_filter_through = std::min(band_filter_through, *last_row ? (*last)->column_int64(0) : 0);
+  (*last)->reset();
+  auto added = statement("SELECT id, band_keys FROM stories WHERE id > ?1 ORDER BY id");
+  if (!added.ok()) return added.status();
+  (*added)->bind(1, band_filter_through);
+  for (;;) {
+    auto row = (*added)->step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    band_filter_through = (*added)->column_int64(0);
+    for (std::int64_t key : band_keys_from_json((*added)->column_text(1))) band_filter.add(key);
+  }
+  return Status::ok();
 }
 
 Status Store::Impl::insert_band_keys(std::int64_t story_id, const std::vector<std::int64_t>& keys) {
@@ -232,6 +285,8 @@ Status Store::Impl::replace_band_keys(std::int64_t story_id, const std::vector<s
     for (std::size_t i = 0; i < keys.size(); ++i) (*insert)->bind(static_cast<int>(i) + 2, keys[i]);
     if (Status s = (*insert)->run(); !s.is_ok()) return s;
   }
+  // An edited story's new keys: its id is not new, the catch-up would not see them.
+  for (std::int64_t key : keys) band_filter.add(key);
   auto mark = statement("UPDATE stories SET band_keys = ?2 WHERE id = ?1");
   if (!mark.ok()) return mark.status();
   return (*mark)->bind(1, story_id).bind(2, store_detail::band_keys_json(keys)).run();

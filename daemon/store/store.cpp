@@ -147,6 +147,7 @@ Result<std::vector<SourceState>> Store::source_states() {
 void Store::set_near_duplicates(bool on, std::chrono::seconds window) {
   impl_->near_duplicates = on;
   impl_->near_window = window;
+  impl_->band_filter_loaded = false;  // holds the keys of the old window's stories only
 }
 
 Result<PruneStats> Store::prune(Timestamp cutoff) {

@@ -19,6 +19,7 @@
 
 #include "feedd/dedup.hpp"
 #include "feedd/store.hpp"
+#include "store/band_filter.hpp"
 #include "store/connection.hpp"
 
 namespace feedd {
@@ -104,6 +105,16 @@ struct Store::Impl {
     std::int64_t key = 0;
     std::int64_t story_id = 0;
   };
+  // SQLite only (band_filter.hpp): the band keys of the stories up to id
+  // band_filter_through, caught up before each lookup with the stories added since (by
+  // this connection or, committed before its write lock was taken, by another daemon:
+  // SQLite commits its writers one after the other, so ids are committed in order).
+  // Not for PostgreSQL, where daemons commit side by side and a lower id can be
+  // committed after a higher one: the filter would miss it for good.
+  store_detail::BandFilter band_filter;
+  bool band_filter_loaded = false;  // false: rebuilt (from the near window's stories) at the next lookup
+  std::int64_t band_filter_through = 0;
+  Status catch_up_band_filter(Timestamp now);
   std::vector<PendingBand> pending_bands;
   std::unordered_multimap<std::int64_t, std::int64_t> pending_by_key;  // key -> story id
   // `only_story` 0: every pending key from index `from` on; else only that story's.
