@@ -18,7 +18,7 @@ namespace feedd::store_detail {
 
 class BandFilter {
  public:
-  // Empty, sized for `capacity` keys (at least a few thousand).
+  // Empty, sized for `capacity` keys (at least a few thousand): 12 bits each.
   void reset(std::size_t capacity);
   void add(std::int64_t key);
   bool may_contain(std::int64_t key) const;
