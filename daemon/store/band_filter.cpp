@@ -1,7 +1,6 @@
 #include "store/band_filter.hpp"
 
 #include <algorithm>
-#include <bit>
 
 namespace feedd::store_detail {
 
@@ -21,10 +20,15 @@ std::uint64_t mix(std::uint64_t x) {
 
 void BandFilter::reset(std::size_t capacity) {
   capacity_ = std::max<std::size_t>(capacity, 4096);
-  const std::size_t bits = std::bit_ceil(capacity_ * kBitsPerKey);
-  words_.assign(bits / 64, 0);
-  bit_mask_ = bits - 1;
+  words_.assign((capacity_ * kBitsPerKey + 63) / 64, 0);
+  bits_ = words_.size() * 64;
   keys_ = 0;
+}
+
+// A probe's bit: the top bits of the probe's hash times the number of bits (Lemire's
+// multiply-shift), so the filter need not be a power of two (twice the memory, at worst).
+std::uint64_t BandFilter::bit_of(std::uint64_t probe) const {
+  return static_cast<std::uint64_t>((static_cast<unsigned __int128>(probe) * bits_) >> 64);
 }
 
 void BandFilter::add(std::int64_t key) {
@@ -32,7 +36,7 @@ void BandFilter::add(std::int64_t key) {
   const std::uint64_t h = mix(static_cast<std::uint64_t>(key));
   const std::uint64_t h2 = (h >> 32) | 1;
   for (int i = 0; i < kProbes; ++i) {
-    const std::uint64_t bit = (h + static_cast<std::uint64_t>(i) * h2) & bit_mask_;
+    const std::uint64_t bit = bit_of(h + static_cast<std::uint64_t>(i) * h2);
     words_[bit >> 6] |= std::uint64_t{1} << (bit & 63);
   }
   ++keys_;
@@ -43,7 +47,7 @@ bool BandFilter::may_contain(std::int64_t key) const {
   const std::uint64_t h = mix(static_cast<std::uint64_t>(key));
   const std::uint64_t h2 = (h >> 32) | 1;
   for (int i = 0; i < kProbes; ++i) {
-    const std::uint64_t bit = (h + static_cast<std::uint64_t>(i) * h2) & bit_mask_;
+    const std::uint64_t bit = bit_of(h + static_cast<std::uint64_t>(i) * h2);
     if (!(words_[bit >> 6] & (std::uint64_t{1} << (bit & 63)))) return false;
   }
   return true;

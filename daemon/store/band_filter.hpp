@@ -29,8 +29,9 @@ class BandFilter {
  private:
   static constexpr int kProbes = 6;
   static constexpr std::size_t kBitsPerKey = 12;
+  std::uint64_t bit_of(std::uint64_t probe) const;
   std::vector<std::uint64_t> words_;
-  std::uint64_t bit_mask_ = 0;  // number of bits - 1 (a power of two)
+  std::uint64_t bits_ = 0;
   std::size_t capacity_ = 0;
   std::size_t keys_ = 0;
 };

@@ -140,8 +140,8 @@ Result<std::optional<std::pair<std::int64_t, double>>> Store::Impl::near_duplica
 Status Store::Impl::catch_up_band_filter(Timestamp now) {
   if (!band_filter_loaded || band_filter.full()) {
     // Only the stories inside the near window can be candidates: the filter needs
-    // their keys alone, and room to grow into (four times as many keys, at least a
-    // million: 2 MB), so that a cold pass rebuilds it once or twice, not at every doubling.
+    // their keys alone, and room to grow into (twice as many keys, at least a million:
+    // 1.5 MB), so that a cold pass of 10,000 feeds rebuilds it three times.
     auto count = statement("SELECT COUNT(*) FROM stories WHERE band_keys IS NOT NULL AND first_seen >= ?1");
     if (!count.ok()) return count.status();
     (*count)->bind(1, now - near_window);
@@ -149,7 +149,7 @@ Status Store::Impl::catch_up_band_filter(Timestamp now) {
     if (!counted.ok()) return counted.status();
     const std::int64_t stories = *counted ? (*count)->column_int64(0) : 0;
     (*count)->reset();
-    band_filter.reset(std::max<std::size_t>(static_cast<std::size_t>(stories) * dedup::kBandKeys * 4, 1u << 20));
+    band_filter.reset(std::max<std::size_t>(static_cast<std::size_t>(stories) * dedup::kBandKeys * 2, 1u << 20));
     auto read = statement("SELECT band_keys FROM stories WHERE band_keys IS NOT NULL AND first_seen >= ?1");
     if (!read.ok()) return read.status();
     (*read)->bind(1, now - near_window);
