@@ -99,6 +99,11 @@ TEST_CASE("Invalid UTF-8 never reaches the output", "[sanitize]") {
   CHECK(feedd::parse::is_valid_utf8(html_to_text("bad \xFF bytes")));
 }
 
+TEST_CASE("A NUL byte inside a fragment is dropped and the text after it kept", "[sanitize]") {
+  CHECK(sanitize_html(std::string("<p>before\0after</p>", 19)) == "<p>beforeafter</p>");
+  CHECK(feedd::parse::is_valid_utf8(sanitize_html(std::string("<p>caf\xC3\0\xA9 \xFF</p>", 15))));
+}
+
 TEST_CASE("html_to_text puts spaces between paragraphs and at line breaks", "[sanitize]") {
   CHECK(html_to_text("<p>one</p><p>two</p>three<br>four<br/>five") == "one two three four five");
   CHECK(html_to_text("<ul><li>a</li><li>b</li></ul><h1>c</h1>") == "a b c");

@@ -72,20 +72,20 @@ std::string_view name_of(const xmlNode* node) {
   return node->name ? reinterpret_cast<const char*>(node->name) : std::string_view{};
 }
 
+// Text between the characters to escape is appended a run at a time: a character at a
+// time, this was the full parse's hottest function of our own.
 void append_escaped(std::string& out, std::string_view text, bool in_attribute) {
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"':
-        if (in_attribute) {
-          out += "&quot;";
-          break;
-        }
-        [[fallthrough]];
-      default: out += c;
-    }
+  const auto special = [in_attribute](char c) {
+    return c == '&' || c == '<' || c == '>' || (in_attribute && c == '"');
+  };
+  for (size_t i = 0; i < text.size();) {
+    size_t at = i;
+    while (at < text.size() && !special(text[at])) ++at;
+    out.append(text.data() + i, at - i);
+    if (at == text.size()) break;
+    const char c = text[at];
+    out += c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : "&quot;";
+    i = at + 1;
   }
 }
 
@@ -173,11 +173,26 @@ std::pair<DocPtr, xmlNode*> parse_fragment(std::string_view html) {
   static std::once_flag init;
   // xmlInitParser is not thread-safe itself; everything after it is, per parser context.
   std::call_once(init, [] { xmlInitParser(); });
-  std::string wrapped = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>";
-  std::string clean = to_valid_utf8(html);
-  clean.erase(std::remove(clean.begin(), clean.end(), '\0'), clean.end());
-  wrapped += bound_nesting(std::move(clean));
-  wrapped += "</body></html>";
+  constexpr std::string_view kBefore = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>";
+  constexpr std::string_view kAfter = "</body></html>";
+  // The usual fragment (valid UTF-8, no NUL, shallow) is copied once, into `wrapped`.
+  std::string_view body = html;
+  std::string repaired;
+  if (!parse::is_valid_utf8(html) || html.find('\0') != std::string_view::npos) {
+    repaired = to_valid_utf8(html);
+    repaired.erase(std::remove(repaired.begin(), repaired.end(), '\0'), repaired.end());
+    body = repaired;
+  }
+  // No deeper than its number of '<': most fragments need no reading of their tags.
+  if (static_cast<size_t>(std::count(body.begin(), body.end(), '<')) > kFlattenBelow) {
+    repaired = bound_nesting(std::string(body));
+    body = repaired;
+  }
+  std::string wrapped;
+  wrapped.reserve(kBefore.size() + body.size() + kAfter.size());
+  wrapped += kBefore;
+  wrapped += body;
+  wrapped += kAfter;
   DocPtr doc(htmlReadMemory(wrapped.data(), static_cast<int>(wrapped.size()), nullptr, "UTF-8",
                             HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET));
   if (!doc) return {nullptr, nullptr};
@@ -211,7 +226,10 @@ void walk(xmlNode* container, Visitor& visitor) {
 
 class SanitizingWriter {
  public:
-  explicit SanitizingWriter(std::string_view base_url) : base_url_(base_url) {}
+  // `expected_size`: the fragment's, which the output rarely outgrows by much.
+  SanitizingWriter(std::string_view base_url, size_t expected_size) : base_url_(base_url) {
+    out_.reserve(expected_size + expected_size / 8);
+  }
 
   bool enter(xmlNode* node, size_t depth) {
     if (node->type == XML_TEXT_NODE || node->type == XML_CDATA_SECTION_NODE) {
@@ -228,7 +246,10 @@ class SanitizingWriter {
       closers_.emplace_back();
       return true;
     }
-    std::string start = "<" + std::string(name);
+    std::string start;
+    start.reserve(64);
+    start += '<';
+    start += name;
     bool has_src = false;
     for (const xmlAttr* attr = node->properties; attr; attr = attr->next) {
       const std::string_view attr_name = reinterpret_cast<const char*>(attr->name);
@@ -239,7 +260,9 @@ class SanitizingWriter {
       if (contains(kUrlAttributes, attr_name)) value = parse::safe_url(base_url_, *value);
       if (!value) continue;
       has_src = has_src || attr_name == "src";
-      start += " " + std::string(attr_name) + "=\"";
+      start += ' ';
+      start += attr_name;
+      start += "=\"";
       append_escaped(start, *value, true);
       start += '"';
     }
@@ -247,7 +270,8 @@ class SanitizingWriter {
       closers_.emplace_back();
       return false;
     }
-    out_ += start + ">";
+    out_ += start;
+    out_ += '>';
     // libxml2 2.9 predates HTML5's void elements <wbr> and <source>: it opens them like
     // any unknown element, so the text that follows lands inside. Their children are
     // written after them, with no closing tag, as a browser would read them.
@@ -316,7 +340,7 @@ std::string sanitize_html(std::string_view html, std::string_view base_url) {
   if (parse::trim(html).empty()) return {};
   auto [doc, body] = parse_fragment(html);
   if (!body) return {};
-  SanitizingWriter writer(base_url);
+  SanitizingWriter writer(base_url, html.size());
   walk(body, writer);
   std::string out = writer.take();
   if (!parse::is_valid_utf8(out)) out = to_valid_utf8(out);
