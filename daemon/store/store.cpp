@@ -211,6 +211,9 @@ Status Store::commit_batch() {
   if (Status lost = impl_->batch_still_open(); !lost.is_ok()) {
     impl_->batch_open = false;
     impl_->drop_pending_bands();
+    // PostgreSQL keeps an aborted transaction (or one its lost connection took) open until
+    // told: left so, in_batch() would stay true and the next batch join it.
+    if (impl_->db->in_transaction()) impl_->db->exec("ROLLBACK");
     return in_context(doing, lost);
   }
   impl_->batch_open = false;
