@@ -423,3 +423,32 @@ TEST_CASE("feedd run on PostgreSQL goes on claiming, storing and serving older p
   daemon.signal(SIGTERM);
   CHECK(daemon.wait_exit(10s) == 0);
 }
+
+TEST_CASE("A daemon starting beside one that is storing records its unchanged sources without waiting for its locks",
+          "[postgres]") {
+  test::TestDatabase db;
+  std::vector<Source> sources(2);
+  sources[0].url = kWorld;
+  sources[1].url = kWire;
+  sources[1].tags = {"markets"};
+  auto running = open_store(db.uri());
+  REQUIRE(running->sync_sources(sources).is_ok());
+  // The running daemon's group commit holds the row of a source it just stored.
+  REQUIRE(running->begin_batch().is_ok());
+  REQUIRE(running->record_failure(kWorld, 503, "maintenance", kT0).is_ok());
+
+  // An upsert of that row would wait for the batch (and, with rows taken in another order,
+  // deadlock with it): a source that changed nothing is left alone.
+  StoreOptions impatient;
+  impatient.busy_timeout = 200ms;
+  auto starting = open_store(db.uri(), impatient);
+  const Status synced = starting->sync_sources(sources);
+  INFO(synced.to_string());
+  CHECK(synced.is_ok());
+  // A changed source is still written (its row is not the one held).
+  sources[1].title = "Wire desk";
+  CHECK(starting->sync_sources(sources).is_ok());
+  REQUIRE(running->commit_batch().is_ok());
+  CHECK(db.sql("SELECT title FROM sources WHERE url = '" + kWire + "'") == "Wire desk");
+  CHECK(db.sql("SELECT consecutive_failures FROM sources WHERE url = '" + kWorld + "'") == "1");
+}
