@@ -395,7 +395,12 @@ TEST_CASE("feedd run on PostgreSQL goes on claiming, storing and serving older p
   REQUIRE(wait_for([&] { return stories() == "3"; }));
   // A page older than the newest (max_entries = 1) is read on the HTTP reader's own
   // connection, which the restart cut too.
-  const std::string newest = test::http_get(port, "/feed.atom").body;
+  // The feed is rendered again after the commit: until then its next page is story 1.
+  std::string newest;
+  REQUIRE(wait_for([&] {
+    newest = test::http_get(port, "/feed.atom").body;
+    return newest.find("Story number 3") != std::string::npos;
+  }));
   const std::size_t next = newest.find("rel=\"next\" href=\"");
   REQUIRE(next != std::string::npos);
   std::string link = newest.substr(next + 17, newest.find('"', next + 17) - next - 17);
