@@ -1,6 +1,9 @@
-// The PostgreSQL backend where it differs from SQLite: several daemons on one database.
+// The PostgreSQL backend where it differs from SQLite: several daemons on one database, a
+// server that restarts under the store.
 // Every other store test runs on PostgreSQL too (the "postgres: " tests, support/test_store.hpp).
 #include <catch2/catch.hpp>
+
+#include <signal.h>
 
 #include <atomic>
 #include <chrono>
@@ -11,6 +14,8 @@
 
 #include "feedd/dedup.hpp"
 #include "feedd/store.hpp"
+#include "support/db_probe.hpp"
+#include "support/feedd_process.hpp"
 #include "support/fixture_server.hpp"
 #include "support/run_feedd.hpp"
 #include "support/sample_feeds.hpp"
@@ -279,4 +284,176 @@ TEST_CASE("feedd once with database = a postgresql:// URI stores the stories in 
   INFO(status.err);
   CHECK(status.exit_code == 0);
   CHECK(status.out.find(server.url("/wire.xml")) != std::string::npos);
+}
+
+// A server restarted under the daemon (an operator's `systemctl restart postgresql`, a
+// failover) cuts every connection; each of the daemon's stores (the writer, the lease
+// connection, the HTTP pages' reader) must connect again by itself. These restart a
+// cluster of their own: the shared one serves other tests at the same moment.
+TEST_CASE("A store whose PostgreSQL server restarted reconnects by itself and stores the next fetch beside the earlier ones",
+          "[postgres]") {
+  test::OwnCluster cluster;
+  const std::string uri = cluster.create_database("feedd_restart");
+  auto store = open_store(uri);
+  auto reader = open_store(uri);  // as the daemon's page connection: reads only
+  const Entry one = make_entry("a1", "Talks resume", "Delegates met in Geneva.");
+  const Entry two = make_entry("a2", "Ceasefire holds", "A quiet night on the border.");
+  REQUIRE(store->apply_fetch(fetched(kWorld, {one}), kT0).ok());
+  REQUIRE(reader->source_states().ok());  // its statement prepared before the restart
+
+  cluster.restart();
+
+  auto after = store->apply_fetch(fetched(kWorld, {one, two}), kT0 + 1h);
+  INFO(after.status().to_string());
+  REQUIRE(after.ok());
+  CHECK(after->new_stories == 1);
+  CHECK(after->unchanged == 1);
+  // A read prepared on the old connection is answered on the new one, first time.
+  auto states = reader->source_states();
+  INFO(states.status().to_string());
+  REQUIRE(states.ok());
+  REQUIRE(states->size() == 1);
+  CHECK(states->at(0).entries == 2);
+  auto stories = reader->newest_stories(10);
+  REQUIRE(stories.ok());
+  REQUIRE(stories->size() == 2);
+  CHECK(stories->at(0).title != stories->at(1).title);
+}
+
+TEST_CASE("A group commit cut by a PostgreSQL restart is reported lost, and the next one stores its fetches again",
+          "[postgres]") {
+  test::OwnCluster cluster;
+  const std::string uri = cluster.create_database("feedd_restart");
+  auto store = open_store(uri);
+  const Entry one = make_entry("a1", "Talks resume", "Delegates met in Geneva.");
+  const Entry two = make_entry("w1", "Markets calm", "Trading was light.");
+  REQUIRE(store->begin_batch().is_ok());
+  REQUIRE(store->apply_fetch(fetched(kWorld, {one}), kT0).ok());
+
+  cluster.restart();
+
+  // The server rolled the batch back with the connection: nothing of it may be reported
+  // stored, neither the fetch stored before the restart nor one after it.
+  const auto during = store->apply_fetch(fetched(kWire, {two}), kT0);
+  REQUIRE_FALSE(during.ok());
+  CHECK_THAT(during.status().message(), Catch::Contains("lost"));
+  CHECK_FALSE(store->commit_batch().is_ok());
+  CHECK_FALSE(store->in_batch());
+
+  // The daemon fetches a failed batch's sources again: this time they are stored.
+  REQUIRE(store->begin_batch().is_ok());
+  auto world = store->apply_fetch(fetched(kWorld, {one}), kT0 + 1min);
+  auto wire = store->apply_fetch(fetched(kWire, {two}), kT0 + 1min);
+  INFO(world.status().to_string() << " / " << wire.status().to_string());
+  REQUIRE(world.ok());
+  REQUIRE(wire.ok());
+  CHECK(world->new_stories == 1);
+  CHECK(wire->new_stories == 1);
+  REQUIRE(store->commit_batch().is_ok());
+  CHECK(*store->story_count() == 2);
+}
+
+TEST_CASE("feedd run on PostgreSQL goes on claiming, storing and serving older pages after the server restarts",
+          "[postgres][shared-store]") {
+  test::TempDir dir;
+  test::OwnCluster cluster;
+  const std::string database = "feedd_restart_daemon";
+  const std::string uri = cluster.create_database(database);
+  std::atomic<int> items{2};  // the feed's items: 2, then 3 after the restart
+  test::FixtureServer server([&items](const test::FixtureRequest&) -> test::FixtureResponse {
+    std::string body = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Wire</title>";
+    for (int i = 1; i <= items.load(); ++i) {
+      const std::string n = std::to_string(i);
+      body += "<item><guid>story-" + n + "</guid><title>Story number " + n + "</title><pubDate>Tue, 0" + n +
+              " Dec 2026 10:00:00 GMT</pubDate><description>Text of story " + n + ".</description></item>";
+    }
+    return {200, {{"Content-Type", "application/rss+xml"}}, body + "</channel></rss>"};
+  });
+  const unsigned short port = test::free_port();
+  const auto conf = test::write_file(
+      dir / "feeds.conf", "[daemon]\nlisten = \"127.0.0.1:" + std::to_string(port) + "\"\ndatabase = \"" + uri +
+                              "\"\noutput_dir = \"" + (dir / "public").string() +
+                              "\"\ninterval = \"1s\"\nmin_interval = \"1s\"\nmax_interval = \"1s\"\n"
+                              "host_delay = \"0s\"\nlog_level = \"info\"\n"
+                              "[output]\nmax_entries = 1\nnear_duplicates = false\n"
+                              "[[feed]]\nurl = \"" + server.url("/wire.xml") + "\"\n");
+  test::FeeddProcess daemon({"run", "--config", conf.string()}, {}, dir / "feedd.log");
+  // It serves once its schema is there.
+  REQUIRE(daemon.wait_for_log("serving the unified feed", 30s));
+  auto stories = [&] { return cluster.sql(database, "SELECT COUNT(*) FROM stories"); };
+  auto wait_for = [](auto done) {
+    for (int i = 0; i < 300 && !done(); ++i) std::this_thread::sleep_for(100ms);
+    return done();
+  };
+  REQUIRE(wait_for([&] { return stories() == "2"; }));
+
+  cluster.restart();
+  items = 3;
+
+  // The writer stores the new story: its connection came back.
+  INFO(daemon.log());
+  REQUIRE(wait_for([&] { return stories() == "3"; }));
+  // A page older than the newest (max_entries = 1) is read on the HTTP reader's own
+  // connection, which the restart cut too.
+  // The feed is rendered again after the commit: until then its next page is story 1.
+  std::string newest;
+  REQUIRE(wait_for([&] {
+    newest = test::http_get(port, "/feed.atom").body;
+    return newest.find("Story number 3") != std::string::npos;
+  }));
+  const std::size_t next = newest.find("rel=\"next\" href=\"");
+  REQUIRE(next != std::string::npos);
+  std::string link = newest.substr(next + 17, newest.find('"', next + 17) - next - 17);
+  link = link.substr(link.find("/feed.atom"));
+  for (std::size_t amp = link.find("&amp;"); amp != std::string::npos; amp = link.find("&amp;")) link.replace(amp, 5, "&");
+  const test::HttpReply older = test::http_get(port, link);
+  CHECK(older.status == 200);
+  CHECK(older.body.find("Story number 2") != std::string::npos);
+  // Each connection the restart cut said so and came back by itself: the writer, the
+  // lease connection that claims sources before each fetch, the HTTP pages' reader.
+  REQUIRE(wait_for([&] {
+    const std::string log = daemon.log();
+    std::size_t reconnected = 0;
+    for (std::size_t at = log.find("reconnected"); at != std::string::npos; at = log.find("reconnected", at + 1)) {
+      ++reconnected;
+    }
+    return reconnected >= 3;
+  }));
+  CHECK(daemon.log().find("connection lost") != std::string::npos);
+  // Claims work again: a claim that fails says so ("fetching them unclaimed"), and the
+  // source is claimed once a second.
+  const std::size_t seen = daemon.log().size();
+  std::this_thread::sleep_for(3s);
+  CHECK(daemon.log().find("unclaimed", seen) == std::string::npos);
+  daemon.signal(SIGTERM);
+  CHECK(daemon.wait_exit(10s) == 0);
+}
+
+TEST_CASE("A daemon starting beside one that is storing records its unchanged sources without waiting for its locks",
+          "[postgres]") {
+  test::TestDatabase db;
+  std::vector<Source> sources(2);
+  sources[0].url = kWorld;
+  sources[1].url = kWire;
+  sources[1].tags = {"markets"};
+  auto running = open_store(db.uri());
+  REQUIRE(running->sync_sources(sources).is_ok());
+  // The running daemon's group commit holds the row of a source it just stored.
+  REQUIRE(running->begin_batch().is_ok());
+  REQUIRE(running->record_failure(kWorld, 503, "maintenance", kT0).is_ok());
+
+  // An upsert of that row would wait for the batch (and, with rows taken in another order,
+  // deadlock with it): a source that changed nothing is left alone.
+  StoreOptions impatient;
+  impatient.busy_timeout = 200ms;
+  auto starting = open_store(db.uri(), impatient);
+  const Status synced = starting->sync_sources(sources);
+  INFO(synced.to_string());
+  CHECK(synced.is_ok());
+  // A changed source is still written (its row is not the one held).
+  sources[1].title = "Wire desk";
+  CHECK(starting->sync_sources(sources).is_ok());
+  REQUIRE(running->commit_batch().is_ok());
+  CHECK(db.sql("SELECT title FROM sources WHERE url = '" + kWire + "'") == "Wire desk");
+  CHECK(db.sql("SELECT consecutive_failures FROM sources WHERE url = '" + kWorld + "'") == "1");
 }

@@ -237,6 +237,13 @@ struct Aggregator::Impl : std::enable_shared_from_this<Aggregator::Impl> {
   // writes nothing and reports its fetch as failed, to be fetched again later.
   bool join_batch();
   void commit_batch();
+  // A batch open this long takes no more jobs: the next one commits it and opens another.
+  // Else, while fetches arrive faster than they are stored (a cold pass on PostgreSQL,
+  // where each statement is a round trip), one batch grew to 9,000 fetches that took
+  // minutes, with no outcome reported meanwhile: the watchdog starved, and no lease was
+  // released nor next fetch scheduled until it committed.
+  static constexpr std::chrono::seconds kBatchSpan{1};
+  std::chrono::steady_clock::time_point batch_opened{};  // store thread only
   void report_when_committed(const std::string& url, SourceOutcome outcome);
   std::vector<std::pair<std::string, SourceOutcome>> uncommitted_reports;  // store thread only
   void on_fetched(const std::string& url, FetchResult result);
@@ -560,7 +567,10 @@ void Aggregator::stop(std::function<void()> done, std::chrono::seconds grace) {
 }
 
 bool Aggregator::Impl::join_batch() {
-  if (store->in_batch()) return true;
+  if (store->in_batch()) {
+    if (std::chrono::steady_clock::now() - batch_opened < kBatchSpan) return true;
+    commit_batch();
+  }
   const Status s = store->begin_batch();
   if (!s.is_ok()) {
     // A write of its own would only wait out the busy timeout a second time.
@@ -568,6 +578,7 @@ bool Aggregator::Impl::join_batch() {
     spdlog::error("{}", s.to_string());
     return false;
   }
+  batch_opened = std::chrono::steady_clock::now();
   asio::post(store_thread, [weak = weak_from_this()] {
     if (auto self = weak.lock()) self->commit_batch();
   });

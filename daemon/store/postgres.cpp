@@ -1,9 +1,12 @@
 // The PostgreSQL backend (see connection.hpp for the contract): statements prepared once
-// per connection (PQprepare, named), executed with text parameters, their rows read from
-// the whole PGresult. The one place libpq is used.
+// per connection (PQprepare, named; again after a reconnect), executed with text
+// parameters, their rows read from the whole PGresult. The one place libpq is used.
 #include <libpq-fe.h>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -74,11 +77,84 @@ Result<std::string> to_dollar_parameters(std::string_view sql, int& count) {
   return out;
 }
 
+class PostgresStatement;
+
+// A lost connection (the server restarted, or the network cut it) is reset by the next
+// command that finds it so, with the same conninfo; the server has then forgotten the
+// session's settings and prepared statements: the settings are sent again at once, each
+// statement is prepared again on its next run (it remembers the session it was prepared
+// in). A connection lost inside the caller's transaction looks to the caller like an
+// aborted transaction (in_transaction() and transaction_failed() both true) until it
+// rolls back: nothing of it may be reported stored, and no later statement of it may run
+// on its own in autocommit on the new connection.
+class PostgresConnection final : public Connection {
+ public:
+  PostgresConnection(std::string name, ConnectionHandle conn, std::string settings)
+      : name_(std::move(name)), conn_(std::move(conn)), settings_(std::move(settings)) {}
+
+  Dialect dialect() const override { return Dialect::kPostgres; }
+  const std::string& name() const override { return name_; }
+
+  Result<std::unique_ptr<Statement>> prepare(std::string_view sql) override;
+  Status exec(std::string_view sql) override;
+
+  // Reads see one snapshot for the whole transaction (READ COMMITTED would give each
+  // statement its own); writes stay READ COMMITTED, so that an INSERT … ON CONFLICT that
+  // waited for another daemon's transaction then sees the row it committed.
+  const char* begin_sql(TransactionMode mode) const override {
+    return mode == TransactionMode::kWrite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+  }
+  bool in_transaction() const override {
+    const PGTransactionStatusType status = PQtransactionStatus(conn_.get());
+    return lost_transaction_ || status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
+  }
+  bool transaction_failed() const override {
+    return lost_transaction_ || PQtransactionStatus(conn_.get()) == PQTRANS_INERROR;
+  }
+
+  // PostgreSQL checksums its pages itself (when the cluster was made with them) and has
+  // no cheap whole-database check: nothing to do at open.
+  Status check_integrity() override { return Status::ok(); }
+  // Autovacuum gives dead rows' space back to the tables by itself.
+  Status vacuum() override { return Status::ok(); }
+  Result<std::string> durability() override;
+
+  // Sends the session's settings (at open, and again after each reconnect).
+  Status configure();
+
+  // Sends one command (`send` returns its result) and returns its successful result.
+  // A command that finds the connection lost outside a transaction resets it first. One
+  // that loses it on the way is sent again on a new connection only if `repeatable` (it
+  // changes nothing: BEGIN, PREPARE, a SELECT) and no transaction was open; else its
+  // error says the connection was lost. `doing` heads the error.
+  template <typename Send>
+  Result<ResultHandle> run(const std::string& doing, bool repeatable, Send send);
+
+  PGconn* handle() const { return conn_.get(); }
+  // Moves on every reconnect: statements prepared in an earlier session are gone.
+  std::uint64_t session() const { return session_; }
+  int next_statement_number() { return ++prepared_; }
+
+ private:
+  // A usable connection, or why there is none now.
+  Status usable();
+  Status reconnect();
+  void note_lost(const std::string& message, bool in_transaction);
+
+  std::string name_;
+  ConnectionHandle conn_;
+  std::string settings_;
+  int prepared_ = 0;
+  std::uint64_t session_ = 0;
+  bool lost_transaction_ = false;  // lost inside a transaction the caller has not rolled back
+};
+
 class PostgresStatement final : public Statement {
  public:
-  PostgresStatement(PGconn* conn, const std::string* database, std::string name, std::string head, int params)
-      : conn_(conn), database_(database), name_(std::move(name)), head_(std::move(head)), values_(params),
-        present_(params, false) {}
+  PostgresStatement(PostgresConnection* connection, std::string name, std::string sql, std::string head, int params)
+      : connection_(connection), name_(std::move(name)), sql_(std::move(sql)), head_(std::move(head)),
+        values_(params), present_(params, false), prepared_in_(connection->session()),
+        reads_only_(only_reads(sql_)) {}
 
   using Statement::bind;
   Statement& bind(int index, std::int64_t value) override { return set(index, std::to_string(value)); }
@@ -97,18 +173,23 @@ class PostgresStatement final : public Statement {
   Result<bool> step() override {
     if (!result_) {
       if (bind_error_ != 0) {
-        return Status::database(*database_ + ": binding " + head_ + ": no parameter ?" + std::to_string(bind_error_));
+        return Status::database(connection_->name() + ": binding " + head_ + ": no parameter ?" +
+                                std::to_string(bind_error_));
       }
       std::vector<const char*> pointers(values_.size());
       for (std::size_t i = 0; i < values_.size(); ++i) pointers[i] = present_[i] ? values_[i].c_str() : nullptr;
-      result_.reset(PQexecPrepared(conn_, name_.c_str(), static_cast<int>(pointers.size()), pointers.data(), nullptr,
-                                   nullptr, 0));
-      if (!result_ || !succeeded(result_.get())) {
-        Status status = Status::database(*database_ + ": " + head_ + ": " +
-                                         one_line(result_ ? PQresultErrorMessage(result_.get()) : PQerrorMessage(conn_)));
-        result_.reset();
-        return status;
-      }
+      auto result = connection_->run(head_, reads_only_, [&]() -> PGresult* {
+        PGconn* conn = connection_->handle();
+        if (prepared_in_ != connection_->session()) {  // the server forgot it: a reconnect
+          ResultHandle prepared(PQprepare(conn, name_.c_str(), sql_.c_str(), static_cast<int>(values_.size()), nullptr));
+          if (!prepared || !succeeded(prepared.get())) return prepared.release();
+          prepared_in_ = connection_->session();
+        }
+        return PQexecPrepared(conn, name_.c_str(), static_cast<int>(pointers.size()), pointers.data(), nullptr,
+                              nullptr, 0);
+      });
+      if (!result.ok()) return result.status();
+      result_ = std::move(result).value();
       row_ = -1;
     }
     ++row_;
@@ -145,6 +226,13 @@ class PostgresStatement final : public Statement {
   }
 
  private:
+  // Only a plain SELECT is sent again after a lost connection: a write in autocommit may
+  // have been committed before the connection went.
+  static bool only_reads(const std::string& sql) {
+    const std::size_t start = sql.find_first_not_of(" \n\t(");
+    return start != std::string::npos && sql.compare(start, 6, "SELECT") == 0 &&
+           sql.find("FOR UPDATE") == std::string::npos && sql.find("pg_advisory") == std::string::npos && sql.find("setval(") == std::string::npos;
+  }
   bool valid(int index) {
     if (index >= 1 && index <= static_cast<int>(values_.size())) return true;
     if (bind_error_ == 0) bind_error_ = index;
@@ -160,88 +248,112 @@ class PostgresStatement final : public Statement {
     return result_ && row_ >= 0 && row_ < PQntuples(result_.get()) && index >= 0 && index < PQnfields(result_.get());
   }
 
-  PGconn* conn_;
-  const std::string* database_;  // the connection's name(); the connection outlives its statements
+  PostgresConnection* connection_;  // outlives its statements
   std::string name_;
+  std::string sql_;   // with $N parameters, to prepare again after a reconnect
   std::string head_;  // the SQL's first words, for errors
   std::vector<std::string> values_;
   std::vector<bool> present_;
+  std::uint64_t prepared_in_;  // the connection's session() when prepared
+  bool reads_only_;
   int bind_error_ = 0;
   ResultHandle result_;
   int row_ = -1;
 };
 
-class PostgresConnection final : public Connection {
- public:
-  PostgresConnection(std::string name, ConnectionHandle conn) : name_(std::move(name)), conn_(std::move(conn)) {}
-
-  Dialect dialect() const override { return Dialect::kPostgres; }
-  const std::string& name() const override { return name_; }
-
-  Result<std::unique_ptr<Statement>> prepare(std::string_view sql) override {
-    int count = 0;
-    auto rewritten = to_dollar_parameters(sql, count);
-    const std::string head(sql.substr(0, 40));
-    if (!rewritten.ok()) return Status::database(name_ + ": preparing " + head + ": " + rewritten.status().message());
-    std::string statement_name = "feedd_" + std::to_string(++prepared_);
-    ResultHandle result(PQprepare(conn_.get(), statement_name.c_str(), rewritten->c_str(), count, nullptr));
-    if (!result || !succeeded(result.get())) {
-      return Status::database(name_ + ": preparing " + head + ": " +
-                              one_line(result ? PQresultErrorMessage(result.get()) : PQerrorMessage(conn_.get())));
+template <typename Send>
+Result<ResultHandle> PostgresConnection::run(const std::string& doing, bool repeatable, Send send) {
+  for (bool first = true;; first = false) {
+    if (Status s = usable(); !s.is_ok()) return Status::database(name_ + ": " + doing + ": " + s.message());
+    const bool was_in_transaction = in_transaction();
+    ResultHandle result(send());
+    if (result && succeeded(result.get())) return result;
+    const std::string message = one_line(result ? PQresultErrorMessage(result.get()) : PQerrorMessage(conn_.get()));
+    if (PQstatus(conn_.get()) == CONNECTION_OK) return Status::database(name_ + ": " + doing + ": " + message);
+    note_lost(message, was_in_transaction);
+    if (!first || !repeatable || was_in_transaction) {
+      return Status::database(name_ + ": " + doing + ": connection lost: " + message);
     }
-    return std::unique_ptr<Statement>(
-        new PostgresStatement(conn_.get(), &name_, std::move(statement_name), head, count));
   }
+}
 
-  Status exec(std::string_view sql) override {
-    const std::string text(sql);
-    ResultHandle result(PQexec(conn_.get(), text.c_str()));
-    if (result && succeeded(result.get())) return Status::ok();
-    return Status::database(name_ + ": " + text.substr(0, 40) + ": " +
-                            one_line(result ? PQresultErrorMessage(result.get()) : PQerrorMessage(conn_.get())));
+Status PostgresConnection::usable() {
+  if (lost_transaction_) {
+    return Status::database("the connection was lost during the open transaction; the server rolled it back");
   }
+  if (PQstatus(conn_.get()) == CONNECTION_OK) return Status::ok();
+  return reconnect();
+}
 
-  // Reads see one snapshot for the whole transaction (READ COMMITTED would give each
-  // statement its own); writes stay READ COMMITTED, so that an INSERT … ON CONFLICT that
-  // waited for another daemon's transaction then sees the row it committed.
-  const char* begin_sql(TransactionMode mode) const override {
-    return mode == TransactionMode::kWrite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+void PostgresConnection::note_lost(const std::string& message, bool in_transaction) {
+  if (in_transaction) lost_transaction_ = true;
+  spdlog::warn("database {}: connection lost ({}){}; reconnecting", name_, message,
+               in_transaction ? ", with the transaction in progress: nothing of it is stored" : "");
+}
+
+Status PostgresConnection::reconnect() {
+  // PQreset connects again with the same conninfo, on the same PGconn (the statements'
+  // handle stays valid), and keeps the notice processor.
+  PQreset(conn_.get());
+  if (PQstatus(conn_.get()) != CONNECTION_OK) {
+    return Status::database("cannot reconnect: " + one_line(PQerrorMessage(conn_.get())));
   }
-  bool in_transaction() const override {
-    const PGTransactionStatusType status = PQtransactionStatus(conn_.get());
-    return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
+  ++session_;
+  if (Status s = configure(); !s.is_ok()) return s;
+  spdlog::info("database {}: reconnected", name_);
+  return Status::ok();
+}
+
+Status PostgresConnection::configure() {
+  ResultHandle result(PQexec(conn_.get(), settings_.c_str()));
+  if (result && succeeded(result.get())) return Status::ok();
+  return Status::database(name_ + ": " + settings_.substr(0, 40) + ": " +
+                          one_line(result ? PQresultErrorMessage(result.get()) : PQerrorMessage(conn_.get())));
+}
+
+Result<std::unique_ptr<Statement>> PostgresConnection::prepare(std::string_view sql) {
+  int count = 0;
+  auto rewritten = to_dollar_parameters(sql, count);
+  const std::string head(sql.substr(0, 40));
+  if (!rewritten.ok()) return Status::database(name_ + ": preparing " + head + ": " + rewritten.status().message());
+  std::string statement_name = "feedd_" + std::to_string(next_statement_number());
+  // PREPARE changes nothing but this session: outside a transaction, sent again once.
+  auto prepared = run("preparing " + head, !in_transaction(), [&] {
+    return PQprepare(conn_.get(), statement_name.c_str(), rewritten->c_str(), count, nullptr);
+  });
+  if (!prepared.ok()) return prepared.status();
+  return std::unique_ptr<Statement>(
+      new PostgresStatement(this, std::move(statement_name), std::move(rewritten).value(), head, count));
+}
+
+Status PostgresConnection::exec(std::string_view sql) {
+  const std::string text(sql);
+  if (lost_transaction_ && text == "ROLLBACK") {  // what the server did already
+    lost_transaction_ = false;
+    return Status::ok();
   }
-  bool transaction_failed() const override { return PQtransactionStatus(conn_.get()) == PQTRANS_INERROR; }
+  // A BEGIN outside a transaction changes nothing if the connection drops under it.
+  const bool repeatable =
+      !in_transaction() && (text == begin_sql(TransactionMode::kWrite) || text == begin_sql(TransactionMode::kRead));
+  auto result = run(text.substr(0, 40), repeatable, [&] { return PQexec(conn_.get(), text.c_str()); });
+  return result.ok() ? Status::ok() : result.status();
+}
 
-  // PostgreSQL checksums its pages itself (when the cluster was made with them) and has
-  // no cheap whole-database check: nothing to do at open.
-  Status check_integrity() override { return Status::ok(); }
-  // Autovacuum gives dead rows' space back to the tables by itself.
-  Status vacuum() override { return Status::ok(); }
-
-  Result<std::string> durability() override {
-    auto show = [this](const char* sql) -> Result<std::string> {
-      ResultHandle result(PQexec(conn_.get(), sql));
-      if (!result || PQresultStatus(result.get()) != PGRES_TUPLES_OK || PQntuples(result.get()) < 1) {
-        return Status::database(name_ + ": " + sql + ": " +
-                                one_line(result ? PQresultErrorMessage(result.get()) : PQerrorMessage(conn_.get())));
-      }
-      return std::string(PQgetvalue(result.get(), 0, 0));
-    };
-    auto version = show("SHOW server_version");
-    if (!version.ok()) return version.status();
-    auto sync = show("SHOW synchronous_commit");
-    if (!sync.ok()) return sync.status();
-    // "15.14 (Debian 15.14-0+deb12u1)": the number is enough.
-    const std::string number = version->substr(0, version->find(' '));
-    return "PostgreSQL " + number + ", synchronous_commit=" + *sync;
-  }
-
- private:
-  std::string name_;
-  ConnectionHandle conn_;
-  int prepared_ = 0;
-};
+Result<std::string> PostgresConnection::durability() {
+  auto show = [this](const std::string& sql) -> Result<std::string> {
+    auto result = run(sql, !in_transaction(), [&] { return PQexec(conn_.get(), sql.c_str()); });
+    if (!result.ok()) return result.status();
+    if (PQntuples(result->get()) < 1) return Status::database(name_ + ": " + sql + ": no row");
+    return std::string(PQgetvalue(result->get(), 0, 0));
+  };
+  auto version = show("SHOW server_version");
+  if (!version.ok()) return version.status();
+  auto sync = show("SHOW synchronous_commit");
+  if (!sync.ok()) return sync.status();
+  // "15.14 (Debian 15.14-0+deb12u1)": the number is enough.
+  const std::string number = version->substr(0, version->find(' '));
+  return "PostgreSQL " + number + ", synchronous_commit=" + *sync;
+}
 
 void ignore_notice(void*, const char*) {}
 
@@ -256,15 +368,14 @@ Result<std::unique_ptr<Connection>> open_postgres(const std::string& uri, const 
   }
   // NOTICEs ("relation already exists, skipping") would go to stderr.
   PQsetNoticeProcessor(conn.get(), ignore_notice, nullptr);
-  auto connection = std::make_unique<PostgresConnection>(name, std::move(conn));
   // busy_timeout means what SQLite's does: how long a write waits for a lock another
   // connection holds before it fails (and changes nothing). Timestamps are stored as
   // integers, so the session's time zone does not matter.
   // 0 would mean "wait for ever" to PostgreSQL, "do not wait" to SQLite.
   const auto lock_wait = std::max<std::int64_t>(1, options.busy_timeout.count());
-  const std::string settings = "SET lock_timeout = " + std::to_string(lock_wait) +
-                               "; SET client_min_messages = warning";
-  if (Status s = connection->exec(settings); !s.is_ok()) return s;
+  std::string settings = "SET lock_timeout = " + std::to_string(lock_wait) + "; SET client_min_messages = warning";
+  auto connection = std::make_unique<PostgresConnection>(name, std::move(conn), std::move(settings));
+  if (Status s = connection->configure(); !s.is_ok()) return s;
   return std::unique_ptr<Connection>(std::move(connection));
 }
 

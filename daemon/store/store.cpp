@@ -3,6 +3,8 @@
 // story_reader.cpp, the near-duplicate index in band_index.cpp (store_impl.hpp).
 #include "feedd/store.hpp"
 
+#include <unordered_map>
+#include <utility>
 
 #include "store/json_columns.hpp"
 #include "store/migrations.hpp"
@@ -79,7 +81,28 @@ Status Store::sync_sources(const std::vector<Source>& sources) {
   const std::string doing = "recording configured sources";
   auto txn = impl_->begin(Transaction::Mode::kWrite);
   if (!txn.ok()) return in_context(doing, txn.status());
+  // Only the rows that are missing or differ are written: an upsert locks its row even
+  // when nothing changes, and a daemon starting beside others that are fetching (their
+  // group commits and leases update the same rows, in another order) died of a deadlock
+  // upserting all 10,000 of them in one transaction.
+  std::unordered_map<std::string, std::pair<std::optional<std::string>, std::string>> stored;
+  {
+    auto read = impl_->statement("SELECT url, title, tags FROM sources");
+    if (!read.ok()) return in_context(doing, read.status());
+    for (;;) {
+      auto row = (*read)->step();
+      if (!row.ok()) return in_context(doing, row.status());
+      if (!*row) break;
+      stored.emplace((*read)->column_text(0),
+                     std::make_pair((*read)->column_optional_text(1), (*read)->column_text(2)));
+    }
+  }
   for (const Source& source : sources) {
+    const auto known = stored.find(source.url);
+    if (known != stored.end() && known->second.first == source.title &&
+        known->second.second == db::strings_to_json(source.tags)) {
+      continue;
+    }
     auto stmt = impl_->statement(
         "INSERT INTO sources(url, title, tags) VALUES (?1, ?2, ?3)"
         " ON CONFLICT(url) DO UPDATE SET title = excluded.title, tags = excluded.tags");
@@ -212,6 +235,9 @@ Status Store::commit_batch() {
   if (Status lost = impl_->batch_still_open(); !lost.is_ok()) {
     impl_->batch_open = false;
     impl_->drop_pending_bands();
+    // PostgreSQL keeps an aborted transaction (or one its lost connection took) open until
+    // told: left so, in_batch() would stay true and the next batch join it.
+    if (impl_->db->in_transaction()) impl_->db->exec("ROLLBACK");
     return in_context(doing, lost);
   }
   impl_->batch_open = false;

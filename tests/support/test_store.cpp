@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cstdlib>
 #include <map>
 #include <memory>
@@ -24,30 +25,21 @@ struct Clear {
   void operator()(PGresult* result) const { PQclear(result); }
 };
 
-// A cluster this process started because FEEDD_TEST_POSTGRES was unset; stopped at exit.
-class OwnCluster {
- public:
-  OwnCluster() : dir_("/tmp/feedd-test-pg-" + std::to_string(::getpid())) {
-    const std::string command = std::string(kSourceDir) + "/tests/support/pg_cluster.sh start " + dir_ + " >/dev/null";
-    if (std::system(command.c_str()) != 0) throw std::runtime_error("could not start a PostgreSQL cluster in " + dir_);
-  }
-  ~OwnCluster() {
-    const std::string command = std::string(kSourceDir) + "/tests/support/pg_cluster.sh stop " + dir_;
-    std::system(command.c_str());
-  }
-  const std::string& dir() const { return dir_; }
-
- private:
-  std::string dir_;
-};
+std::string cluster_script(const std::string& action, const std::string& dir) {
+  return std::string(kSourceDir) + "/tests/support/pg_cluster.sh " + action + " " + dir;
+}
 
 std::string socket_dir() {
   if (const char* dir = std::getenv("FEEDD_TEST_POSTGRES"); dir && *dir) return dir;
+  // Started because FEEDD_TEST_POSTGRES was unset; stopped at exit.
   static OwnCluster own;
   return own.dir();
 }
 
-std::string uri_of(const std::string& database) { return "postgresql://postgres@/" + database + "?host=" + socket_dir(); }
+std::string uri_on(const std::string& dir, const std::string& database) {
+  return "postgresql://postgres@/" + database + "?host=" + dir;
+}
+std::string uri_of(const std::string& database) { return uri_on(socket_dir(), database); }
 
 std::string run_sql(const std::string& uri, const std::string& statement) {
   std::unique_ptr<PGconn, Finish> conn(PQconnectdb(uri.c_str()));
@@ -71,6 +63,33 @@ struct PerFile {
 };
 
 }  // namespace
+
+OwnCluster::OwnCluster() {
+  static std::atomic<int> counter{0};
+  dir_ = "/tmp/feedd-test-pg-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+  if (std::system((cluster_script("start", dir_) + " >/dev/null").c_str()) != 0) {
+    throw std::runtime_error("could not start a PostgreSQL cluster in " + dir_);
+  }
+}
+
+OwnCluster::~OwnCluster() { std::system(cluster_script("stop", dir_).c_str()); }
+
+std::string OwnCluster::uri(const std::string& database) const { return uri_on(dir_, database); }
+
+std::string OwnCluster::create_database(const std::string& database) const {
+  run_sql(uri("postgres"), "CREATE DATABASE " + database);
+  return uri(database);
+}
+
+std::string OwnCluster::sql(const std::string& database, const std::string& statement) const {
+  return run_sql(uri(database), statement);
+}
+
+void OwnCluster::restart() const {
+  if (std::system(cluster_script("restart", dir_).c_str()) != 0) {
+    throw std::runtime_error("could not restart the PostgreSQL cluster in " + dir_);
+  }
+}
 
 bool testing_postgres() {
   const char* backend = std::getenv("FEEDD_TEST_BACKEND");

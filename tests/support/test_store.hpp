@@ -11,6 +11,32 @@
 
 namespace feedd::test {
 
+// A throw-away cluster of its own (tests/support/pg_cluster.sh) in a new folder under /tmp,
+// stopped and removed on destruction: for a test that restarts the server, which the
+// shared cluster other tests use at the same moment must never be. Throws
+// std::runtime_error when no cluster can be started (no PostgreSQL server installed).
+class OwnCluster {
+ public:
+  OwnCluster();
+  ~OwnCluster();
+  OwnCluster(const OwnCluster&) = delete;
+  OwnCluster& operator=(const OwnCluster&) = delete;
+
+  const std::string& dir() const { return dir_; }
+  // The URI of `database` on this cluster (which need not exist yet).
+  std::string uri(const std::string& database) const;
+  // Makes an empty database and returns its URI.
+  std::string create_database(const std::string& database) const;
+  // Runs SQL in `database` as the superuser: the first column of the first row, as
+  // TestDatabase::sql.
+  std::string sql(const std::string& database, const std::string& statement) const;
+  // Restarts the server (pg_ctl's fast shutdown): every open connection is cut.
+  void restart() const;
+
+ private:
+  std::string dir_;
+};
+
 // FEEDD_TEST_POSTGRES is set, or FEEDD_TEST_BACKEND=postgres: store_location() is PostgreSQL.
 bool testing_postgres();
 
