@@ -94,6 +94,14 @@ class Raw {
   sqlite3* db_ = nullptr;
 };
 
+// A fault the shipped code has no reason to offer: an entry "boom" cannot be stored, so
+// the fetch carrying it fails after its other entries were written, and rolls back.
+void refuse_entry_boom(const std::filesystem::path& file) {
+  Raw(file).exec(
+      "CREATE TRIGGER refuse_boom BEFORE INSERT ON entries WHEN NEW.identity = 'boom'"
+      " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;");
+}
+
 std::int64_t index_rows(const std::filesystem::path& file) { return Raw(file).number("SELECT COUNT(*) FROM story_band_keys"); }
 
 }  // namespace
@@ -214,10 +222,7 @@ TEST_CASE("A fetch that fails inside a group commit leaves none of its band keys
   const auto [title, bridge] = article("01-harbour-bridge.txt");
   const auto [other_title, drought] = article("02-drought-farmers.txt");
   const auto [third_title, library] = article("03-library-archive.txt");
-  // A fault the shipped code has no reason to offer: the entry "boom" cannot be stored.
-  Raw(file).exec(
-      "CREATE TRIGGER refuse_boom BEFORE INSERT ON entries WHEN NEW.identity = 'boom'"
-      " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;");
+  refuse_entry_boom(file);
   REQUIRE(store->begin_batch().is_ok());
   apply(*store, fetched(kWorld, {entry("w1", title, bridge)}), kT0);
   // The drought story is stored, then the fetch fails at "boom": all of it is rolled back.
@@ -290,9 +295,7 @@ TEST_CASE("After a rolled-back fetch, the story that takes its id is still found
   const auto [title, bridge] = article("01-harbour-bridge.txt");
   const auto [other_title, drought] = article("02-drought-farmers.txt");
   const auto [third_title, library] = article("03-library-archive.txt");
-  Raw(file).exec(
-      "CREATE TRIGGER refuse_boom BEFORE INSERT ON entries WHEN NEW.identity = 'boom'"
-      " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;");
+  refuse_entry_boom(file);
   apply(*store, fetched(kWorld, {entry("w1", title, bridge)}), kT0);
   // Outside a group commit too: the drought story (id 2) is stored, then rolled back.
   CHECK_FALSE(store->apply_fetch(fetched(kWire, {entry("x1", other_title, drought), entry("boom", "Boom", bridge)}),
