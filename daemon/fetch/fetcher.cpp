@@ -164,7 +164,7 @@ void Fetcher::Impl::fetch(FetchRequest req, std::function<void(FetchResult)> don
     return deliver(std::move(done), std::move(result));
   }
   if (parts->scheme == "file") return fetch_file(std::move(req), std::move(done), parts->path);
-  queue_.push_back(Pending{std::move(req), std::move(done), std::move(parts->host)});
+  queue_.push_back(Pending{std::move(req), std::move(done), std::move(parts->server)});
   start_queued();
 }
 

@@ -44,6 +44,11 @@ Result<UrlParts> split_url(const std::string& url) {
   }
   parts.host = lower(get_part(parsed.get(), CURLUPART_HOST));
   if (parts.host.empty()) return Status::invalid_argument("no host in " + url);
+  parts.server = parts.host;
+  // Without CURLU_DEFAULT_PORT curl gives only a port the URL spells out.
+  const std::string port = get_part(parsed.get(), CURLUPART_PORT);
+  const bool default_port = (parts.scheme == "http" && port == "80") || (parts.scheme == "https" && port == "443");
+  if (!port.empty() && !default_port) parts.server += ":" + port;
   return parts;
 }
 

@@ -103,10 +103,11 @@ bool is_dead_local_daemon(const std::string& holder, const std::string& own_id) 
   return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
 }
 
-// The unit of politeness shared through the database: the host the request goes to.
+// The unit of politeness shared through the database: the server the request goes to
+// (host and explicit port), the same unit the fetcher and the schedule count.
 std::string host_key(const std::string& url) {
   auto parts = fetch::split_url(url);
-  return parts.ok() ? parts->host : std::string();
+  return parts.ok() ? parts->server : std::string();
 }
 
 HttpServerOptions http_options(const DaemonSettings& daemon) {

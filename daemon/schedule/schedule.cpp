@@ -4,6 +4,8 @@
 #include <array>
 #include <cctype>
 
+#include "fetch/url_parts.hpp"
+
 namespace feedd {
 
 namespace {
@@ -16,15 +18,11 @@ constexpr double kQuieter = 1.2;
 constexpr double kMinPace = 0.25;
 constexpr double kMaxPace = 4.0;
 
+// The fetcher's and the shared database's unit of politeness, so that a Retry-After
+// holds here exactly what it holds there.
 std::string host_of(const std::string& url) {
-  auto start = url.find("://");
-  if (start == std::string::npos) return {};
-  start += 3;
-  auto end = url.find_first_of("/?#", start);
-  std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
-  if (auto at = authority.rfind('@'); at != std::string::npos) authority.erase(0, at + 1);
-  for (char& c : authority) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return authority;
+  auto parts = fetch::split_url(url);
+  return parts.ok() ? parts->server : std::string();
 }
 
 std::vector<int> day_numbers(const std::vector<std::string>& names) {
