@@ -19,7 +19,12 @@ if [ ! -f build-fuzz/build.ninja ]; then
   CXX=clang++-14 CC=clang-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DFEEDD_FUZZ=ON -DFEEDD_TESTS=OFF -DFEEDD_BENCH=OFF "${launcher[@]}" >/dev/null
 fi
-ninja -C build-fuzz -j "${FUZZ_JOBS:-2}" "${targets[@]/#/fuzz_}" >/dev/null
+# Quiet when it builds; ninja prints a compiler's or linker's errors on standard output.
+if ! build_log="$(ninja -C build-fuzz -j "${FUZZ_JOBS:-2}" "${targets[@]/#/fuzz_}" 2>&1)"; then
+  echo "fuzz: the fuzz targets did not build:" >&2
+  tail -n 40 <<<"$build_log" >&2
+  exit 1
+fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -23,6 +23,7 @@
 #include "parse/html_entities.hpp"
 #include "parse/simple_html.hpp"
 #include "parse/text.hpp"
+#include "parse/tree_buffer.hpp"
 #include "parse/url_resolver.hpp"
 #include "parse/xml_helpers.hpp"
 
@@ -349,11 +350,13 @@ Result<std::vector<EntryKey>> scan_feed_keys(std::string_view bytes, std::string
   // The same cleaning and options as parse_feed: the tree must be the same tree. A
   // document that needs the tolerant second pass takes parse_feed's whole way.
   std::optional<std::string> cleaned = decoded.needs_no_cleaning ? std::nullopt : clean_xml_text(text, warnings);
+  std::optional<TreeBuffer> tree;  // before doc: the tree points into it
   pugi::xml_document doc;
   constexpr unsigned kOptions = pugi::parse_default | pugi::parse_ws_pcdata;
+  if (!cleaned) tree.emplace(text);
   const pugi::xml_parse_result result =
       cleaned ? doc.load_buffer_inplace(cleaned->data(), cleaned->size(), kOptions, pugi::encoding_utf8)
-              : doc.load_buffer(text.data(), text.size(), kOptions, pugi::encoding_utf8);
+              : doc.load_buffer_inplace(tree->data(), tree->size(), kOptions, pugi::encoding_utf8);
   if (!result) return keys_from_full_parse(bytes, content_type, url);
   const pugi::xml_node root = doc.document_element();
   const std::string_view local = local_name(root.name());

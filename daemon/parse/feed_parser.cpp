@@ -11,6 +11,7 @@
 #include "parse/format_parsers.hpp"
 #include "parse/html_entities.hpp"
 #include "parse/text.hpp"
+#include "parse/tree_buffer.hpp"
 #include "parse/xml_helpers.hpp"
 #include "parse/xml_recovery.hpp"
 
@@ -201,18 +202,23 @@ constexpr unsigned kPugiOptions = pugi::parse_default | pugi::parse_ws_pcdata;
 // The strict parse, then, only when it fails, the tolerant one (xml_recovery.hpp).
 // parse_default leaves out parse_doctype, and pugixml never loads external entities;
 // whitespace-only text is kept because it separates words in XHTML content.
-// `parsed` is set to the text the tree was parsed from (`xml` or, recovered, `rebuilt`).
-Status load_document(std::string_view xml, pugi::xml_document& doc, std::vector<std::string>& warnings,
-                     std::optional<std::string>& rebuilt, std::string_view& parsed) {
+// `parsed` is set to the text the tree was parsed from (`xml` or, recovered, `rebuilt`),
+// which stays as it was: the tree is built in a copy in `tree`, which must outlive `doc`.
+Status load_document(std::string_view xml, pugi::xml_document& doc, std::optional<TreeBuffer>& tree,
+                     std::vector<std::string>& warnings, std::optional<std::string>& rebuilt,
+                     std::string_view& parsed) {
   parsed = xml;
-  pugi::xml_parse_result result = doc.load_buffer(xml.data(), xml.size(), kPugiOptions, pugi::encoding_utf8);
+  tree.emplace(xml);
+  pugi::xml_parse_result result = doc.load_buffer_inplace(tree->data(), tree->size(), kPugiOptions, pugi::encoding_utf8);
   if (result) return Status::ok();
   if (result.status == pugi::status_no_document_element) return Status::not_a_feed("no XML root element");
   const std::string problem = "not well-formed XML at " + position_of(xml, result.offset) + ": " +
                               result.description();
   rebuilt = rebuild_well_formed(xml);
   if (!rebuilt) return Status::parse(problem);
-  result = doc.load_buffer(rebuilt->data(), rebuilt->size(), kPugiOptions, pugi::encoding_utf8);
+  doc.reset();  // it may point into the buffer the copy of `rebuilt` goes to
+  tree.emplace(*rebuilt);
+  result = doc.load_buffer_inplace(tree->data(), tree->size(), kPugiOptions, pugi::encoding_utf8);
   if (!result) return Status::parse(problem);
   parsed = *rebuilt;
   warnings.push_back(problem + "; recovered what could be read");
@@ -230,10 +236,11 @@ Result<ParsedFeed> parse_xml_document(std::string_view text, bool needs_no_clean
   // The scan's answer holds for `text`, not for what follows junk dropped from it.
   const bool scanned_clean = needs_no_cleaning && markup->data() == text.data();
   const std::optional<std::string> cleaned = scanned_clean ? std::nullopt : clean_xml_text(*markup, feed.warnings);
+  std::optional<TreeBuffer> tree;  // before doc: the tree points into it
   pugi::xml_document doc;
   std::optional<std::string> rebuilt;
   RawEntries raw{{}, known};
-  if (Status loaded = load_document(cleaned ? *cleaned : *markup, doc, feed.warnings, rebuilt, raw.text);
+  if (Status loaded = load_document(cleaned ? *cleaned : *markup, doc, tree, feed.warnings, rebuilt, raw.text);
       !loaded.is_ok())
     return loaded;
   const pugi::xml_node root = doc.document_element();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
 #include <limits>
 
 #include "feedd/sanitize.hpp"
@@ -87,7 +88,7 @@ Candidates candidates_in(std::span<const pugi::xml_node> containers, std::span<c
     size_t resolved_count = 0;
     const auto namespace_of = [&](pugi::xml_node child, std::string_view name) {
       for (pugi::xml_attribute attr : child.attributes())
-        if (std::string_view(attr.name()).substr(0, 5) == "xmlns") return ns_of(child);
+        if (std::strncmp(attr.name(), "xmlns", 5) == 0) return ns_of(child);
       const std::string_view prefix = name.substr(0, name.size() - local_name(name).size());
       for (size_t k = 0; k < resolved_count; ++k)
         if (resolved[k].first == prefix) return resolved[k].second;

@@ -1,6 +1,7 @@
 #include "parse/xml_helpers.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "parse/url_resolver.hpp"
@@ -72,9 +73,12 @@ std::string_view local_name(std::string_view qualified) {
 namespace {
 
 // Whether an attribute named `name` declares the namespace of `prefix` ("": the default).
-bool declares(std::string_view name, std::string_view prefix) {
-  if (name.size() != (prefix.empty() ? 5 : 6 + prefix.size()) || name.substr(0, 5) != "xmlns") return false;
-  return prefix.empty() || (name[5] == ':' && name.substr(6) == prefix);
+// Compared in place, without measuring the name first: every ancestor's every attribute
+// is asked this, for every element whose namespace is wanted.
+bool declares(const char* name, std::string_view prefix) {
+  if (std::strncmp(name, "xmlns", 5) != 0) return false;
+  if (prefix.empty()) return name[5] == '\0';
+  return name[5] == ':' && std::strncmp(name + 6, prefix.data(), prefix.size()) == 0 && name[6 + prefix.size()] == '\0';
 }
 
 // Called for every child of every entry: no allocation, and the URI stays in the tree.
